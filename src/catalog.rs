@@ -1,0 +1,232 @@
+//! The layer catalog: the manifest, each loaded layer, and the swappable set of them.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use geo::Rect;
+use serde::Deserialize;
+
+use crate::feature::{Feature, FeatureSet, Field};
+use crate::index::{SpatialIndex, envelope};
+use crate::source::{self, SourceError};
+
+/// One `[[layer]]` entry of `data/layers.toml`: where the file is and how to describe it.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayerMeta {
+    pub id: String,
+    /// Path relative to the data directory.
+    #[serde(default, skip_serializing)]
+    pub file: PathBuf,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    /// What the layer is (`occurrences`, `faults`, `geology`, `boundaries`, `land`, `other`);
+    /// the web map and upload validation key off it.
+    #[serde(default = "default_kind")]
+    pub kind: String,
+    /// Who produced the data (agency or compilation).
+    #[serde(default)]
+    pub source: String,
+    #[serde(default)]
+    pub license: String,
+    #[serde(default)]
+    pub attribution: String,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// The property that classifies features (commodity, slip type, lithology...).
+    #[serde(default)]
+    pub classify: Option<String>,
+}
+
+fn default_kind() -> String {
+    "other".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Manifest {
+    #[serde(rename = "layer", default)]
+    layers: Vec<LayerMeta>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("cannot read manifest {path}: {reason}")]
+    Manifest { path: PathBuf, reason: String },
+    #[error("layer {id:?}: {reason}")]
+    InvalidLayer { id: String, reason: String },
+    #[error("layer {id:?} ({path}): {source}")]
+    Source { id: String, path: PathBuf, source: SourceError },
+}
+
+/// Layer ids appear in URLs and file names, so they are restricted to a safe alphabet.
+pub fn is_valid_layer_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && id.as_bytes()[0].is_ascii_alphanumeric()
+}
+
+/// A layer ready to serve: immutable once built, replaced as a whole.
+pub struct Layer {
+    pub meta: LayerMeta,
+    pub fields: Vec<Field>,
+    /// Sorted by `id`.
+    pub features: Vec<Feature>,
+    pub index: SpatialIndex,
+    pub bbox: Option<Rect>,
+    /// Content hash: changes whenever the data does, so ETags and caches follow it.
+    pub version: u64,
+}
+
+impl Layer {
+    pub fn build(meta: LayerMeta, set: FeatureSet, version: u64) -> Layer {
+        let mut features = set.features;
+        features.sort_by_key(|f| f.id);
+        let envelopes: Vec<Rect> = features.iter().map(|f| envelope(&f.geometry)).collect();
+        let bbox = envelopes.iter().copied().reduce(|a, b| {
+            Rect::new(
+                geo::Coord { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
+                geo::Coord { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
+            )
+        });
+        let index = SpatialIndex::build(envelopes.into_iter());
+        Layer { meta, fields: set.fields, features, index, bbox, version }
+    }
+
+    pub fn feature(&self, id: u64) -> Option<&Feature> {
+        self.features
+            .binary_search_by_key(&id, |f| f.id)
+            .ok()
+            .map(|i| &self.features[i])
+    }
+
+    pub fn field_index(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.name == name)
+    }
+}
+
+/// The layers being served, in manifest order.
+#[derive(Default)]
+pub struct Snapshot {
+    pub layers: Vec<Arc<Layer>>,
+}
+
+impl Snapshot {
+    pub fn get(&self, id: &str) -> Option<&Arc<Layer>> {
+        self.layers.iter().find(|l| l.meta.id == id)
+    }
+}
+
+/// Readers take a snapshot with one atomic load and keep it for the whole request, so a
+/// layer replaced mid-request never shows half of itself.
+pub struct Catalog {
+    current: ArcSwap<Snapshot>,
+}
+
+impl Catalog {
+    pub fn new(layers: Vec<Arc<Layer>>) -> Catalog {
+        Catalog { current: ArcSwap::from_pointee(Snapshot { layers }) }
+    }
+
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.current.load_full()
+    }
+
+    /// Adds or replaces one layer atomically.
+    pub fn publish(&self, layer: Arc<Layer>) {
+        self.current.rcu(|snap| {
+            let mut layers = snap.layers.clone();
+            match layers.iter_mut().find(|l| l.meta.id == layer.meta.id) {
+                Some(slot) => *slot = layer.clone(),
+                None => layers.push(layer.clone()),
+            }
+            Snapshot { layers }
+        });
+    }
+}
+
+/// What start-up loaded and what it had to skip.
+pub struct LoadReport {
+    pub layers: Vec<Arc<Layer>>,
+    pub errors: Vec<CatalogError>,
+}
+
+/// Reads `layers.toml` in `data_dir`. A broken manifest is fatal; a broken layer file is
+/// reported and skipped so that one bad file does not take the whole service down.
+pub fn load_data_dir(data_dir: &Path) -> Result<LoadReport, CatalogError> {
+    let manifest_path = data_dir.join("layers.toml");
+    let manifest_err = |reason: String| CatalogError::Manifest { path: manifest_path.clone(), reason };
+    let text = std::fs::read_to_string(&manifest_path).map_err(|e| manifest_err(e.to_string()))?;
+    let manifest: Manifest = toml::from_str(&text).map_err(|e| manifest_err(e.to_string()))?;
+
+    let results: Vec<Result<Layer, CatalogError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = manifest
+            .layers
+            .iter()
+            .map(|meta| scope.spawn(move || load_layer(data_dir, meta.clone())))
+            .collect();
+        handles
+            .into_iter()
+            .zip(&manifest.layers)
+            .map(|(h, meta)| {
+                h.join().unwrap_or_else(|_| {
+                    Err(CatalogError::InvalidLayer { id: meta.id.clone(), reason: "loader crashed".into() })
+                })
+            })
+            .collect()
+    });
+
+    let mut report = LoadReport { layers: Vec::new(), errors: Vec::new() };
+    for result in results {
+        match result {
+            Ok(layer) if report.layers.iter().any(|l| l.meta.id == layer.meta.id) => {
+                report.errors.push(CatalogError::InvalidLayer {
+                    id: layer.meta.id.clone(),
+                    reason: "duplicate layer id in manifest".into(),
+                })
+            }
+            Ok(layer) => report.layers.push(Arc::new(layer)),
+            Err(e) => report.errors.push(e),
+        }
+    }
+    Ok(report)
+}
+
+fn load_layer(data_dir: &Path, meta: LayerMeta) -> Result<Layer, CatalogError> {
+    let invalid = |reason: &str| CatalogError::InvalidLayer { id: meta.id.clone(), reason: reason.into() };
+    if !is_valid_layer_id(&meta.id) {
+        return Err(invalid("id must be 1-64 characters of a-z, 0-9, '-' or '_'"));
+    }
+    if meta.file.is_absolute() || meta.file.components().any(|c| !matches!(c, std::path::Component::Normal(_))) {
+        return Err(invalid("file must be a plain path inside the data directory"));
+    }
+    let path = data_dir.join(&meta.file);
+    let bytes = std::fs::read(&path).map_err(|e| CatalogError::Source {
+        id: meta.id.clone(),
+        path: path.clone(),
+        source: SourceError::Io(e),
+    })?;
+    let format = source::Format::from_path(&path).ok_or_else(|| CatalogError::Source {
+        id: meta.id.clone(),
+        path: path.clone(),
+        source: SourceError::UnsupportedFormat,
+    })?;
+    let set = source::read_bytes(&bytes, format).map_err(|source| CatalogError::Source {
+        id: meta.id.clone(),
+        path: path.clone(),
+        source,
+    })?;
+    if let Some(classify) = &meta.classify
+        && set.field_index(classify).is_none()
+    {
+        return Err(invalid(&format!("classify property {classify:?} is not in the file")));
+    }
+    for warning in &set.warnings {
+        tracing::warn!(layer = %meta.id, file = %path.display(), "{warning}");
+    }
+    let version = xxhash_rust::xxh3::xxh3_64(&bytes);
+    Ok(Layer::build(meta, set, version))
+}

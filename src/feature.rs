@@ -1,0 +1,133 @@
+//! The in-memory feature model shared by every reader, the index, tiles and the API.
+
+use std::sync::Arc;
+
+use geo::Geometry;
+
+/// A property value with its type kept, so tiles and GeoJSON carry integers as
+/// integers and booleans as booleans rather than everything as strings.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    /// Shared so that repeated values (country, commodity) are stored once per layer.
+    String(Arc<str>),
+}
+
+impl Value {
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(b) => (*b).into(),
+            Value::Int(i) => (*i).into(),
+            Value::Float(f) => serde_json::Number::from_f64(*f)
+                .map(serde_json::Value::Number)
+                .unwrap_or(serde_json::Value::Null),
+            Value::String(s) => serde_json::Value::String(s.to_string()),
+        }
+    }
+
+    /// The text a client would write in a query string for this value, used by
+    /// equality filters (`?country=Indonesia`, `?is_active=true`, `?year=2020`).
+    pub fn matches_text(&self, text: &str) -> bool {
+        match self {
+            Value::Null => false,
+            Value::Bool(b) => text.parse::<bool>().is_ok_and(|t| t == *b),
+            Value::Int(i) => text.parse::<i64>().is_ok_and(|t| t == *i),
+            Value::Float(f) => text.parse::<f64>().is_ok_and(|t| t == *f),
+            Value::String(s) => s.as_ref() == text,
+        }
+    }
+
+    /// Plain text for CSV output.
+    pub fn to_text(&self) -> String {
+        match self {
+            Value::Null => String::new(),
+            Value::Bool(b) => b.to_string(),
+            Value::Int(i) => i.to_string(),
+            Value::Float(f) => f.to_string(),
+            Value::String(s) => s.to_string(),
+        }
+    }
+}
+
+/// The declared type of a property column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldType {
+    String,
+    Integer,
+    Number,
+    Boolean,
+}
+
+impl FieldType {
+    /// TileJSON `vector_layers.fields` uses the MapLibre vocabulary.
+    pub fn tilejson_name(self) -> &'static str {
+        match self {
+            FieldType::String => "String",
+            FieldType::Integer | FieldType::Number => "Number",
+            FieldType::Boolean => "Boolean",
+        }
+    }
+
+    /// The narrowest type that holds both; used when a GeoJSON column mixes types.
+    pub fn widen(self, other: FieldType) -> FieldType {
+        use FieldType::*;
+        match (self, other) {
+            (a, b) if a == b => a,
+            (Integer, Number) | (Number, Integer) => Number,
+            _ => String,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Field {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub field_type: FieldType,
+}
+
+/// One feature: geometry in EPSG:4326 and property values aligned with the layer's fields.
+#[derive(Debug, Clone)]
+pub struct Feature {
+    /// Stable id: 1-based position in the source file, so it survives restarts.
+    pub id: u64,
+    pub geometry: Geometry<f64>,
+    pub properties: Vec<Value>,
+}
+
+/// What a reader hands to the catalog: the schema and the features, already validated.
+#[derive(Debug, Clone, Default)]
+pub struct FeatureSet {
+    pub fields: Vec<Field>,
+    pub features: Vec<Feature>,
+    /// Things the reader tolerated but the data's owner should hear about.
+    pub warnings: Vec<String>,
+}
+
+impl FeatureSet {
+    pub fn field_index(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.name == name)
+    }
+}
+
+/// Deduplicates property strings so a million features share a few hundred allocations.
+#[derive(Default)]
+pub struct StringInterner {
+    seen: std::collections::HashSet<Arc<str>>,
+}
+
+impl StringInterner {
+    pub fn intern(&mut self, s: &str) -> Arc<str> {
+        if let Some(existing) = self.seen.get(s) {
+            return existing.clone();
+        }
+        let shared: Arc<str> = Arc::from(s);
+        self.seen.insert(shared.clone());
+        shared
+    }
+}

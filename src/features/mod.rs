@@ -1,0 +1,296 @@
+//! OGC API – Features (Part 1: Core, GeoJSON, OpenAPI 3.0) under `/api`.
+
+mod openapi;
+pub mod output;
+pub mod query;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Value as Json, json};
+
+use crate::catalog::Layer;
+use crate::error::ApiError;
+use crate::server::{AppState, base_url, reject_query};
+use query::{ItemsFormat, ItemsQuery};
+
+const GEOJSON: &str = "application/geo+json";
+const JSON: &str = "application/json";
+const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(landing))
+        .route("/conformance", get(conformance))
+        .route("/openapi.json", get(openapi))
+        .route("/collections", get(collections))
+        .route("/collections/{id}", get(collection))
+        .route("/collections/{id}/items", get(items))
+        .route("/collections/{id}/items/{feature}", get(item))
+}
+
+fn params(query: Option<&str>) -> Vec<(String, String)> {
+    form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect()
+}
+
+/// Landing, conformance and collection documents only know `f=json`.
+fn json_only(query: Option<&str>) -> Result<(), ApiError> {
+    reject_query(query, &["f"])?;
+    match params(query).iter().find(|(n, _)| n == "f") {
+        Some((_, f)) if f != "json" => Err(ApiError::invalid("f", format!("{f:?} is not supported here; use json"))),
+        _ => Ok(()),
+    }
+}
+
+fn json_response(content_type: &'static str, body: Json) -> Response {
+    ([(header::CONTENT_TYPE, content_type)], body.to_string()).into_response()
+}
+
+fn link(href: String, rel: &str, ty: &str, title: &str) -> Json {
+    json!({ "href": href, "rel": rel, "type": ty, "title": title })
+}
+
+fn layer<'a>(snapshot: &'a crate::catalog::Snapshot, id: &str) -> Result<&'a std::sync::Arc<Layer>, ApiError> {
+    snapshot.get(id).ok_or_else(|| ApiError::UnknownLayer(id.to_string()))
+}
+
+async fn landing(State(state): State<AppState>, RawQuery(q): RawQuery, headers: HeaderMap) -> Result<Response, ApiError> {
+    json_only(q.as_deref())?;
+    let api = format!("{}/api", base_url(&state, &headers));
+    Ok(json_response(JSON, json!({
+        "title": "AMIS WebGIS",
+        "description": "Pre-competitive geoscience and mineral occurrence data of the ASEAN Minerals Information System, as OGC API - Features and vector tiles.",
+        "links": [
+            link(format!("{api}/"), "self", JSON, "This document"),
+            link(format!("{api}/openapi.json"), "service-desc", "application/vnd.oai.openapi+json;version=3.0", "The API definition"),
+            link(format!("{api}/conformance"), "conformance", JSON, "Conformance classes"),
+            link(format!("{api}/collections"), "data", JSON, "The collections"),
+        ],
+    })))
+}
+
+async fn conformance(RawQuery(q): RawQuery) -> Result<Response, ApiError> {
+    json_only(q.as_deref())?;
+    Ok(json_response(JSON, json!({ "conformsTo": [
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    ]})))
+}
+
+async fn openapi(State(state): State<AppState>, RawQuery(q): RawQuery, headers: HeaderMap) -> Result<Response, ApiError> {
+    json_only(q.as_deref())?;
+    let doc = openapi::document(&base_url(&state, &headers), &state.catalog.snapshot());
+    Ok(json_response("application/vnd.oai.openapi+json;version=3.0", doc))
+}
+
+fn collection_json(layer: &Layer, base: &str) -> Json {
+    let id = &layer.meta.id;
+    let items = format!("{base}/api/collections/{id}/items");
+    let bbox = layer.bbox.map(|r| vec![r.min().x, r.min().y, r.max().x, r.max().y]);
+    let geometry_types: std::collections::BTreeSet<&str> =
+        layer.features.iter().map(|f| geometry_name(&f.geometry)).collect();
+    json!({
+        "id": id,
+        "title": layer.meta.title,
+        "description": layer.meta.description,
+        "keywords": layer.meta.keywords,
+        "itemType": "feature",
+        "crs": [CRS84],
+        "storageCrs": CRS84,
+        "extent": { "spatial": { "bbox": bbox.map_or_else(Vec::new, |b| vec![b]), "crs": CRS84 } },
+        "kind": layer.meta.kind,
+        "classify": layer.meta.classify,
+        "source": layer.meta.source,
+        "license": layer.meta.license,
+        "attribution": layer.meta.attribution,
+        "featureCount": layer.features.len(),
+        "geometryTypes": geometry_types,
+        "properties": layer.fields,
+        "links": [
+            link(format!("{base}/api/collections/{id}"), "self", JSON, "This collection"),
+            link(items.clone(), "items", GEOJSON, "Features as GeoJSON"),
+            link(format!("{items}?f=fgb"), "enclosure", "application/flatgeobuf", "All features as FlatGeobuf"),
+            link(format!("{items}?f=csv"), "enclosure", "text/csv", "All features as CSV"),
+            link(format!("{base}/tiles/{id}.json"), "tiles", JSON, "Vector tiles (TileJSON 3.0)"),
+        ],
+    })
+}
+
+fn geometry_name(g: &geo::Geometry) -> &'static str {
+    use geo::Geometry as G;
+    match g {
+        G::Point(_) => "Point",
+        G::MultiPoint(_) => "MultiPoint",
+        G::Line(_) | G::LineString(_) => "LineString",
+        G::MultiLineString(_) => "MultiLineString",
+        G::Polygon(_) | G::Rect(_) | G::Triangle(_) => "Polygon",
+        G::MultiPolygon(_) => "MultiPolygon",
+        G::GeometryCollection(_) => "GeometryCollection",
+    }
+}
+
+async fn collections(State(state): State<AppState>, RawQuery(q): RawQuery, headers: HeaderMap) -> Result<Response, ApiError> {
+    json_only(q.as_deref())?;
+    let base = base_url(&state, &headers);
+    let snapshot = state.catalog.snapshot();
+    let list: Vec<Json> = snapshot.layers.iter().map(|l| collection_json(l, &base)).collect();
+    Ok(json_response(JSON, json!({
+        "links": [link(format!("{base}/api/collections"), "self", JSON, "The collections")],
+        "collections": list,
+    })))
+}
+
+async fn collection(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let snapshot = state.catalog.snapshot();
+    let layer = layer(&snapshot, &id)?;
+    json_only(q.as_deref())?;
+    Ok(json_response(JSON, collection_json(layer, &base_url(&state, &headers))))
+}
+
+fn page_link(items_url: &str, query: &ItemsQuery, offset: usize, rel: &str) -> Json {
+    let mut ser = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in &query.params {
+        if name != "offset" && name != "limit" {
+            ser.append_pair(name, value);
+        }
+    }
+    ser.append_pair("limit", &query.page_size().to_string());
+    ser.append_pair("offset", &offset.to_string());
+    link(format!("{items_url}?{}", ser.finish()), rel, GEOJSON, rel)
+}
+
+async fn items(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let snapshot = state.catalog.snapshot();
+    let layer = layer(&snapshot, &id)?.clone();
+    let query = query::parse_items_query(&layer, params(q.as_deref()))?;
+    let matched = query::select(&layer, query.bbox.as_ref(), &query.filters);
+
+    if query.format != ItemsFormat::GeoJson {
+        let start = query.offset.min(matched.len());
+        let end = query.limit.map_or(matched.len(), |l| start.saturating_add(l).min(matched.len()));
+        return Ok(download(layer, matched[start..end].to_vec(), query.format));
+    }
+
+    let base = base_url(&state, &headers);
+    let items_url = format!("{base}/api/collections/{id}/items");
+    let limit = query.page_size();
+    let start = query.offset.min(matched.len());
+    let page = &matched[start..start.saturating_add(limit).min(matched.len())];
+    let features: Vec<Json> = page
+        .iter()
+        .map(|p| output::feature_json(&layer, &layer.features[*p as usize]))
+        .collect();
+    let mut links = vec![
+        page_link(&items_url, &query, query.offset, "self"),
+        link(format!("{base}/api/collections/{id}"), "collection", JSON, "The collection"),
+    ];
+    if start + page.len() < matched.len() {
+        links.push(page_link(&items_url, &query, start + page.len(), "next"));
+    }
+    if query.offset > 0 {
+        links.push(page_link(&items_url, &query, query.offset.saturating_sub(limit), "prev"));
+    }
+    Ok(json_response(GEOJSON, json!({
+        "type": "FeatureCollection",
+        "numberMatched": matched.len(),
+        "numberReturned": features.len(),
+        "timeStamp": httpdate_now(),
+        "links": links,
+        "features": features,
+    })))
+}
+
+/// RFC 3339 time of the response, as OGC API Features recommends.
+fn httpdate_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let days = secs / 86_400;
+    let (h, m, s) = (secs % 86_400 / 3600, secs % 3600 / 60, secs % 60);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}Z")
+}
+
+/// Streams the whole selection as CSV or FlatGeobuf from a blocking task.
+fn download(layer: std::sync::Arc<Layer>, positions: Vec<u32>, format: ItemsFormat) -> Response {
+    let (tx, rx) = tokio::sync::mpsc::channel(8);
+    let (content_type, ext) = match format {
+        ItemsFormat::Csv => ("text/csv; charset=utf-8", "csv"),
+        _ => ("application/flatgeobuf", "fgb"),
+    };
+    let filename = format!("{}.{ext}", layer.meta.id);
+    tokio::task::spawn_blocking(move || {
+        let mut writer = output::ChannelWriter::new(tx);
+        let result = match format {
+            ItemsFormat::Csv => output::write_csv(&layer, &positions, &mut writer),
+            _ => output::write_fgb(&layer, &positions, &mut writer),
+        };
+        match result.and_then(|()| std::io::Write::flush(&mut writer).map_err(|e| e.to_string())) {
+            Ok(()) => {}
+            Err(e) => {
+                tracing::warn!(layer = %layer.meta.id, "download aborted: {e}");
+                writer.fail(e);
+            }
+        }
+    });
+    let body = Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx));
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn item(
+    State(state): State<AppState>,
+    Path((id, feature_id)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let snapshot = state.catalog.snapshot();
+    let layer = layer(&snapshot, &id)?;
+    let unknown = || ApiError::UnknownFeature { layer: id.clone(), feature: feature_id.clone() };
+    let fid: u64 = feature_id.parse().map_err(|_| unknown())?;
+    let feature = layer.feature(fid).ok_or_else(unknown)?;
+    reject_query(q.as_deref(), &["f"])?;
+    if let Some((_, f)) = params(q.as_deref()).iter().find(|(n, _)| n == "f")
+        && f != "json"
+        && f != "geojson"
+    {
+        return Err(ApiError::invalid("f", format!("{f:?} is not supported here; use json")));
+    }
+    let base = base_url(&state, &headers);
+    let mut doc = output::feature_json(layer, feature);
+    doc["links"] = json!([
+        link(format!("{base}/api/collections/{id}/items/{fid}"), "self", GEOJSON, "This feature"),
+        link(format!("{base}/api/collections/{id}"), "collection", JSON, "The collection"),
+    ]);
+    Ok(json_response(GEOJSON, doc))
+}

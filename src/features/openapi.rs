@@ -1,0 +1,102 @@
+//! The OpenAPI 3.0 definition of every endpoint, generated from the live catalog so that
+//! each collection's property filters are listed with their types.
+
+use serde_json::{Value as Json, json};
+
+use super::query::{DEFAULT_LIMIT, MAX_LIMIT};
+use crate::catalog::Snapshot;
+use crate::feature::FieldType;
+
+fn error_response(description: &str) -> Json {
+    json!({ "description": description, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Exception" } } } })
+}
+
+fn json_ok(description: &str, media: &str) -> Json {
+    json!({ "200": { "description": description, "content": { media: { "schema": { "type": "object" } } } },
+            "400": error_response("Invalid request"), "404": error_response("Not found") })
+}
+
+fn f_param(values: &[&str]) -> Json {
+    json!({ "name": "f", "in": "query", "required": false, "schema": { "type": "string", "enum": values } })
+}
+
+fn schema_type(t: FieldType) -> &'static str {
+    match t {
+        FieldType::String => "string",
+        FieldType::Integer => "integer",
+        FieldType::Number => "number",
+        FieldType::Boolean => "boolean",
+    }
+}
+
+pub fn document(base: &str, snapshot: &Snapshot) -> Json {
+    let mut paths = serde_json::Map::new();
+    paths.insert("/".into(), json!({ "get": { "summary": "Landing page", "operationId": "getLandingPage",
+        "parameters": [f_param(&["json"])], "responses": json_ok("Links to the API", "application/json") } }));
+    paths.insert("/conformance".into(), json!({ "get": { "summary": "Conformance classes", "operationId": "getConformance",
+        "parameters": [f_param(&["json"])], "responses": json_ok("Conformance classes", "application/json") } }));
+    paths.insert("/collections".into(), json!({ "get": { "summary": "Collections", "operationId": "getCollections",
+        "parameters": [f_param(&["json"])], "responses": json_ok("All collections", "application/json") } }));
+
+    for layer in &snapshot.layers {
+        let id = &layer.meta.id;
+        let mut params = vec![
+            json!({ "name": "bbox", "in": "query", "required": false, "style": "form", "explode": false,
+                    "description": "west,south,east,north in CRS84; west > east crosses the antimeridian",
+                    "schema": { "type": "array", "minItems": 4, "maxItems": 6, "items": { "type": "number" } } }),
+            json!({ "name": "bbox-crs", "in": "query", "required": false,
+                    "schema": { "type": "string", "enum": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"] } }),
+            json!({ "name": "limit", "in": "query", "required": false,
+                    "description": format!("Page size (default {DEFAULT_LIMIT}); larger values are clamped to {MAX_LIMIT}. Downloads (f=fgb, f=csv) return every match unless a limit is given."),
+                    "schema": { "type": "integer", "minimum": 1, "default": DEFAULT_LIMIT } }),
+            json!({ "name": "offset", "in": "query", "required": false,
+                    "schema": { "type": "integer", "minimum": 0, "default": 0 } }),
+            json!({ "name": "datetime", "in": "query", "required": false,
+                    "description": "RFC 3339 instant or interval; layers carry no time yet, so all features match",
+                    "schema": { "type": "string" } }),
+            f_param(&["json", "geojson", "fgb", "csv"]),
+        ];
+        for field in &layer.fields {
+            params.push(json!({ "name": field.name, "in": "query", "required": false,
+                "description": format!("Features whose {} equals this value", field.name),
+                "schema": { "type": schema_type(field.field_type) } }));
+        }
+        paths.insert(format!("/collections/{id}"), json!({ "get": {
+            "summary": format!("{} (metadata)", layer.meta.title), "operationId": format!("describe-{id}"),
+            "parameters": [f_param(&["json"])], "responses": json_ok("The collection", "application/json") } }));
+        paths.insert(format!("/collections/{id}/items"), json!({ "get": {
+            "summary": format!("{} (features)", layer.meta.title), "operationId": format!("items-{id}"),
+            "parameters": params,
+            "responses": {
+                "200": { "description": "Features", "content": {
+                    "application/geo+json": { "schema": { "$ref": "#/components/schemas/FeatureCollection" } },
+                    "application/flatgeobuf": { "schema": { "type": "string", "format": "binary" } },
+                    "text/csv": { "schema": { "type": "string" } } } },
+                "400": error_response("Invalid parameter"), "404": error_response("No such collection") } } }));
+        paths.insert(format!("/collections/{id}/items/{{featureId}}"), json!({ "get": {
+            "summary": format!("{} (one feature)", layer.meta.title), "operationId": format!("item-{id}"),
+            "parameters": [
+                { "name": "featureId", "in": "path", "required": true, "schema": { "type": "integer" } },
+                f_param(&["json", "geojson"]) ],
+            "responses": {
+                "200": { "description": "The feature", "content": { "application/geo+json": { "schema": { "type": "object" } } } },
+                "404": error_response("No such feature") } } }));
+    }
+
+    json!({
+        "openapi": "3.0.3",
+        "info": { "title": "AMIS WebGIS", "version": env!("CARGO_PKG_VERSION"),
+                  "description": "OGC API - Features of the ASEAN Minerals Information System. Vector tiles and TileJSON are served beside it at /tiles.",
+                  "license": { "name": "Apache-2.0" } },
+        "servers": [{ "url": format!("{base}/api") }],
+        "paths": paths,
+        "components": { "schemas": {
+            "Exception": { "type": "object", "required": ["code"],
+                "properties": { "code": { "type": "string" }, "description": { "type": "string" } } },
+            "FeatureCollection": { "type": "object", "required": ["type", "features"],
+                "properties": { "type": { "type": "string", "enum": ["FeatureCollection"] },
+                    "features": { "type": "array", "items": { "type": "object" } },
+                    "numberMatched": { "type": "integer" }, "numberReturned": { "type": "integer" },
+                    "links": { "type": "array", "items": { "type": "object" } } } } } },
+    })
+}

@@ -1,0 +1,168 @@
+//! Feature encodings: GeoJSON objects, and streamed CSV and FlatGeobuf downloads.
+
+use std::io::Write;
+
+use bytes::Bytes;
+use flatgeobuf::{ColumnType, FgbCrs, FgbWriter, FgbWriterOptions, GeometryType};
+use geozero::{ColumnValue, PropertyProcessor};
+use serde_json::{Map, Value as Json, json};
+use tokio::sync::mpsc;
+
+use crate::catalog::Layer;
+use crate::feature::{Feature, FieldType, Value};
+
+/// One GeoJSON Feature (RFC 7946); `links` are added by the caller where wanted.
+pub fn feature_json(layer: &Layer, feature: &Feature) -> Json {
+    let mut properties = Map::with_capacity(layer.fields.len());
+    for (field, value) in layer.fields.iter().zip(&feature.properties) {
+        properties.insert(field.name.clone(), value.to_json());
+    }
+    json!({
+        "type": "Feature",
+        "id": feature.id,
+        "geometry": geojson::Geometry::new(geojson::Value::from(&feature.geometry)),
+        "properties": properties,
+    })
+}
+
+/// An `io::Write` that hands 64 KiB chunks to an async response body, so a download
+/// streams while it is being written and memory stays flat.
+pub struct ChannelWriter {
+    tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
+    buf: Vec<u8>,
+}
+
+const CHUNK: usize = 64 * 1024;
+
+impl ChannelWriter {
+    pub fn new(tx: mpsc::Sender<Result<Bytes, std::io::Error>>) -> ChannelWriter {
+        ChannelWriter { tx, buf: Vec::with_capacity(CHUNK) }
+    }
+
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
+        self.tx
+            .blocking_send(Ok(chunk))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client went away"))
+    }
+
+    /// Reports a failure to the client by aborting the body mid-stream.
+    pub fn fail(self, error: String) {
+        let _ = self.tx.blocking_send(Err(std::io::Error::other(error)));
+    }
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send()
+    }
+}
+
+fn all_points(layer: &Layer, positions: &[u32]) -> bool {
+    positions
+        .iter()
+        .all(|p| matches!(layer.features[*p as usize].geometry, geo::Geometry::Point(_)))
+}
+
+/// CSV with a header row. Point layers get `longitude,latitude` columns; other
+/// geometries a `WKT` column, which GDAL's CSV driver reads as geometry.
+pub fn write_csv(layer: &Layer, positions: &[u32], out: impl Write) -> Result<(), String> {
+    use wkt::ToWkt;
+    let points = all_points(layer, positions);
+    let mut csv = csv::Writer::from_writer(out);
+    let mut header: Vec<&str> = layer.fields.iter().map(|f| f.name.as_str()).collect();
+    if points {
+        header.extend(["longitude", "latitude"]);
+    } else {
+        header.push("WKT");
+    }
+    csv.write_record(&header).map_err(|e| e.to_string())?;
+    for &pos in positions {
+        let feature = &layer.features[pos as usize];
+        let mut row: Vec<String> = feature.properties.iter().map(Value::to_text).collect();
+        match &feature.geometry {
+            geo::Geometry::Point(p) if points => {
+                row.push(p.x().to_string());
+                row.push(p.y().to_string());
+            }
+            other => row.push(other.wkt_string()),
+        }
+        csv.write_record(&row).map_err(|e| e.to_string())?;
+    }
+    csv.flush().map_err(|e| e.to_string())
+}
+
+fn fgb_geometry_type(layer: &Layer, positions: &[u32]) -> GeometryType {
+    use geo::Geometry as G;
+    let kind = |g: &G| match g {
+        G::Point(_) => GeometryType::Point,
+        G::MultiPoint(_) => GeometryType::MultiPoint,
+        G::LineString(_) | G::Line(_) => GeometryType::LineString,
+        G::MultiLineString(_) => GeometryType::MultiLineString,
+        G::Polygon(_) | G::Rect(_) | G::Triangle(_) => GeometryType::Polygon,
+        G::MultiPolygon(_) => GeometryType::MultiPolygon,
+        G::GeometryCollection(_) => GeometryType::GeometryCollection,
+    };
+    let mut kinds = positions.iter().map(|p| kind(&layer.features[*p as usize].geometry));
+    match kinds.next() {
+        Some(first) if kinds.all(|k| k == first) => first,
+        Some(_) => GeometryType::Unknown,
+        None => GeometryType::Point,
+    }
+}
+
+/// FlatGeobuf in feature order (no spatial index, so it can be read front to back).
+pub fn write_fgb(layer: &Layer, positions: &[u32], out: impl Write) -> Result<(), String> {
+    let options = FgbWriterOptions {
+        write_index: false,
+        detect_type: false,
+        promote_to_multi: false,
+        crs: FgbCrs { code: 4326, ..Default::default() },
+        title: Some(&layer.meta.title),
+        description: Some(&layer.meta.description),
+        ..Default::default()
+    };
+    let mut fgb = FgbWriter::create_with_options(&layer.meta.id, fgb_geometry_type(layer, positions), options)
+        .map_err(|e| e.to_string())?;
+    for field in &layer.fields {
+        let ty = match field.field_type {
+            FieldType::String => ColumnType::String,
+            FieldType::Integer => ColumnType::Long,
+            FieldType::Number => ColumnType::Double,
+            FieldType::Boolean => ColumnType::Bool,
+        };
+        fgb.add_column(&field.name, ty, |_, col| col.nullable = true);
+    }
+    for &pos in positions {
+        let feature = &layer.features[pos as usize];
+        let mut result = Ok(());
+        fgb.add_feature_geom(feature.geometry.clone(), |writer| {
+            for (i, (field, value)) in layer.fields.iter().zip(&feature.properties).enumerate() {
+                let column = match value {
+                    Value::Null => continue,
+                    Value::Bool(b) => ColumnValue::Bool(*b),
+                    Value::Int(v) => ColumnValue::Long(*v),
+                    Value::Float(v) => ColumnValue::Double(*v),
+                    Value::String(s) => ColumnValue::String(s),
+                };
+                if let Err(e) = writer.property(i, &field.name, &column) {
+                    result = Err(e);
+                }
+            }
+        })
+        .map_err(|e| e.to_string())?;
+        result.map_err(|e| e.to_string())?;
+    }
+    fgb.write(out).map_err(|e| e.to_string())
+}

@@ -1,0 +1,14 @@
+//! AMIS WebGIS: layers are read once into memory ([`source`] → [`catalog`]), indexed
+//! ([`index`]), and served as vector tiles ([`tiles`], [`tilejson`]) and OGC API –
+//! Features ([`features`]) by the router in [`server`].
+
+pub mod catalog;
+pub mod config;
+pub mod error;
+pub mod feature;
+pub mod features;
+pub mod index;
+pub mod server;
+pub mod source;
+pub mod tilejson;
+pub mod tiles;

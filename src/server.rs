@@ -1,0 +1,183 @@
+//! The HTTP server: shared state, the router, cross-cutting middleware and start-up.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+
+use crate::catalog::Catalog;
+use crate::config::ServeArgs;
+use crate::error::ApiError;
+use crate::tiles::cache::TileCache;
+use crate::{features, tiles};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub catalog: Arc<Catalog>,
+    pub tiles: TileCache,
+    /// Configured public base URL without a trailing slash.
+    pub public_url: Option<String>,
+}
+
+impl AppState {
+    pub fn new(catalog: Catalog, args: &ServeArgs) -> AppState {
+        AppState {
+            catalog: Arc::new(catalog),
+            tiles: TileCache::new(args.cache_mb.saturating_mul(1 << 20)),
+            public_url: args.public_url.as_ref().map(|u| u.trim_end_matches('/').to_string()),
+        }
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/tiles", get(tiles::http::index))
+        .route("/tiles/{tileset}", get(tiles::http::tilejson))
+        .route("/tiles/{layers}/{z}/{x}/{y}", get(tiles::http::tile))
+        .nest("/api", features::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(
+            CorsLayer::new()
+                .allow_origin(Any)
+                .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
+                .allow_headers(Any)
+                .expose_headers([header::ETAG, header::CONTENT_DISPOSITION]),
+        )
+        // Tiles arrive already gzipped and carry Content-Encoding, which this layer skips.
+        .layer(CompressionLayer::new().gzip(true))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    tracing::info_span!("request", method = %req.method(), uri = %req.uri())
+                })
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .with_state(state)
+}
+
+async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
+    let snapshot = state.catalog.snapshot();
+    let features: usize = snapshot.layers.iter().map(|l| l.features.len()).sum();
+    Json(serde_json::json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "layers": snapshot.layers.len(),
+        "features": features,
+    }))
+}
+
+async fn not_found(req: Request) -> ApiError {
+    ApiError::NoRoute(req.uri().path().to_string())
+}
+
+async fn method_not_allowed(req: Request) -> ApiError {
+    ApiError::MethodNotAllowed(req.method().to_string())
+}
+
+/// The base URL clients should use to reach this server: the configured public URL, or
+/// one rebuilt from `X-Forwarded-Proto/Host` and `Host`. Header values that are not a
+/// plausible host are ignored rather than echoed into documents.
+pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(url) = &state.public_url {
+        return url.clone();
+    }
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(',').next().unwrap_or_default().trim().to_string())
+    };
+    let plausible_host = |h: &String| {
+        !h.is_empty()
+            && h.len() <= 255
+            && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]_".contains(&b))
+    };
+    let proto = header("x-forwarded-proto")
+        .filter(|p| p == "http" || p == "https")
+        .unwrap_or_else(|| "http".into());
+    let host = header("x-forwarded-host")
+        .filter(plausible_host)
+        .or_else(|| header("host").filter(plausible_host))
+        .unwrap_or_else(|| "localhost".into());
+    format!("{proto}://{host}")
+}
+
+/// Refuses query parameters an endpoint does not define, naming the first one.
+pub fn reject_query(query: Option<&str>, allowed: &[&str]) -> Result<(), ApiError> {
+    for (name, _) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        if !allowed.contains(&name.as_ref()) {
+            let hint = if allowed.is_empty() {
+                "this endpoint takes no query parameters".to_string()
+            } else {
+                format!("allowed: {}", allowed.join(", "))
+            };
+            return Err(ApiError::UnknownParameter(name.into_owned(), hint));
+        }
+    }
+    Ok(())
+}
+
+/// Loads the data directory, logs what was skipped, and serves until SIGTERM or ctrl-c.
+pub async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let started = std::time::Instant::now();
+    let data = args.data.clone();
+    let report = tokio::task::spawn_blocking(move || crate::catalog::load_data_dir(&data)).await??;
+    for error in &report.errors {
+        tracing::error!("skipped: {error}");
+    }
+    let features: usize = report.layers.iter().map(|l| l.features.len()).sum();
+    tracing::info!(
+        layers = report.layers.len(),
+        features,
+        skipped = report.errors.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "data loaded from {}",
+        args.data.display()
+    );
+    let state = AppState::new(Catalog::new(report.layers), &args);
+    let listener = tokio::net::TcpListener::bind(args.bind).await?;
+    tracing::info!("listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("shut down cleanly");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutdown signal received, finishing in-flight requests");
+}
+
+/// A generous per-request budget: a slow client must not hold a worker forever.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+impl IntoResponse for crate::catalog::CatalogError {
+    fn into_response(self) -> Response {
+        ApiError::Internal(self.to_string()).into_response()
+    }
+}

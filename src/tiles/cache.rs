@@ -1,0 +1,79 @@
+//! Encoded tiles, compressed once and cached as bytes.
+//!
+//! Compression happens when a tile is made, never per request; a cache hit is a
+//! map lookup and a reference-count increment.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use flate2::Compression;
+use flate2::write::GzEncoder;
+
+use super::TileId;
+
+pub struct EncodedTile {
+    pub raw: Bytes,
+    /// Empty when the tile is empty.
+    pub gzip: Bytes,
+    /// Strong validator over the uncompressed bytes.
+    pub etag: String,
+}
+
+impl EncodedTile {
+    pub fn new(raw: Vec<u8>) -> EncodedTile {
+        let gzip = if raw.is_empty() {
+            Vec::new()
+        } else {
+            let mut enc = GzEncoder::new(Vec::with_capacity(raw.len() / 2), Compression::default());
+            // Writing to a Vec cannot fail.
+            let _ = enc.write_all(&raw);
+            enc.finish().unwrap_or_default()
+        };
+        let etag = format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&raw));
+        EncodedTile { raw: raw.into(), gzip: gzip.into(), etag }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+}
+
+/// Identifies a tile of a particular version of its layers: a new layer version is a
+/// new key, so a replaced layer is never served from stale cache entries.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct TileKey {
+    pub layers: Arc<str>,
+    pub versions: u64,
+    pub tile: TileId,
+}
+
+/// A size-bounded cache (bytes, not entries), or none when configured to 0.
+#[derive(Clone)]
+pub struct TileCache {
+    inner: Option<moka::sync::Cache<TileKey, Arc<EncodedTile>>>,
+}
+
+impl TileCache {
+    pub fn new(max_bytes: u64) -> TileCache {
+        let inner = (max_bytes > 0).then(|| {
+            moka::sync::Cache::builder()
+                .max_capacity(max_bytes)
+                .weigher(|_k, v: &Arc<EncodedTile>| {
+                    (v.raw.len() + v.gzip.len() + 64).try_into().unwrap_or(u32::MAX)
+                })
+                .build()
+        });
+        TileCache { inner }
+    }
+
+    pub fn get(&self, key: &TileKey) -> Option<Arc<EncodedTile>> {
+        self.inner.as_ref()?.get(key)
+    }
+
+    pub fn insert(&self, key: TileKey, tile: Arc<EncodedTile>) {
+        if let Some(cache) = &self.inner {
+            cache.insert(key, tile);
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! Tile and TileJSON endpoints: parse the request, render or fetch from cache, set headers.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::cache::{EncodedTile, TileKey};
+use super::{TileId, render};
+use crate::catalog::{Layer, Snapshot};
+use crate::error::ApiError;
+use crate::server::{AppState, base_url, reject_query};
+use crate::tilejson;
+
+const MVT_TYPE: &str = "application/vnd.mapbox-vector-tile";
+/// Short enough that an agency's upload shows within a minute; ETags make revalidation cheap.
+const TILE_CACHE_CONTROL: &str = "public, max-age=60";
+/// At most this many layers in one composite tile.
+const MAX_COMPOSITE_LAYERS: usize = 16;
+
+/// Resolves `a,b,c` to layers, in the order given.
+pub fn resolve_layers(snapshot: &Snapshot, spec: &str) -> Result<Vec<Arc<Layer>>, ApiError> {
+    let ids: Vec<&str> = spec.split(',').collect();
+    if ids.len() > MAX_COMPOSITE_LAYERS {
+        return Err(ApiError::invalid("layers", format!("at most {MAX_COMPOSITE_LAYERS} layers per tile")));
+    }
+    let mut layers: Vec<Arc<Layer>> = Vec::with_capacity(ids.len());
+    for id in ids {
+        let layer = snapshot.get(id).ok_or_else(|| ApiError::UnknownLayer(id.to_string()))?;
+        if layers.iter().any(|l| l.meta.id == id) {
+            return Err(ApiError::invalid("layers", format!("layer {id:?} is listed twice")));
+        }
+        layers.push(layer.clone());
+    }
+    Ok(layers)
+}
+
+pub async fn tile(
+    State(state): State<AppState>,
+    Path((spec, z, x, y)): Path<(String, String, String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    reject_query(query.as_deref(), &[])?;
+    let Some(y) = y.strip_suffix(".mvt").or_else(|| y.strip_suffix(".pbf")) else {
+        return Err(ApiError::NoRoute(format!("/tiles/{spec}/{z}/{x}/{y} (tiles end in .mvt)")));
+    };
+    let tile = TileId::parse(&z, &x, y)?;
+    let layers = resolve_layers(&state.catalog.snapshot(), &spec)?;
+    let key = TileKey {
+        layers: spec.as_str().into(),
+        versions: layers.iter().fold(0u64, |h, l| h.rotate_left(7) ^ l.version),
+        tile,
+    };
+    let encoded = match state.tiles.get(&key) {
+        Some(hit) => hit,
+        None => {
+            // Cutting a dense low-zoom tile takes milliseconds of CPU: keep it off the
+            // async workers. A panic here becomes a 500 for this request only.
+            let encoded = tokio::task::spawn_blocking(move || render(&layers, tile).map(EncodedTile::new))
+                .await
+                .map_err(|e| ApiError::Internal(format!("tile task failed: {e}")))?
+                .map_err(|e| ApiError::Internal(format!("tile encoding failed: {e}")))?;
+            let encoded = Arc::new(encoded);
+            state.tiles.insert(key, encoded.clone());
+            encoded
+        }
+    };
+    Ok(tile_response(&encoded, &headers))
+}
+
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let coding = parts.next().unwrap_or_default();
+            let quality = parts
+                .find_map(|p| p.strip_prefix("q="))
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && quality > 0.0
+        })
+}
+
+fn tile_response(tile: &EncodedTile, headers: &HeaderMap) -> Response {
+    let etag = HeaderValue::from_str(&tile.etag).unwrap_or(HeaderValue::from_static("\"0\""));
+    let not_modified = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == tile.etag || t.trim() == "*"));
+    let mut builder = Response::builder()
+        .header(header::ETAG, etag)
+        .header(header::CACHE_CONTROL, TILE_CACHE_CONTROL)
+        .header(header::VARY, "Accept-Encoding");
+    let body = if not_modified {
+        builder = builder.status(StatusCode::NOT_MODIFIED);
+        Body::empty()
+    } else if tile.is_empty() {
+        builder = builder.status(StatusCode::NO_CONTENT);
+        Body::empty()
+    } else {
+        builder = builder.header(header::CONTENT_TYPE, MVT_TYPE);
+        if accepts_gzip(headers) {
+            builder = builder.header(header::CONTENT_ENCODING, "gzip");
+            Body::from(tile.gzip.clone())
+        } else {
+            Body::from(tile.raw.clone())
+        }
+    };
+    builder
+        .body(body)
+        .unwrap_or_else(|e| ApiError::Internal(e.to_string()).into_response())
+}
+
+/// `GET /tiles/{layers}.json`
+pub async fn tilejson(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    reject_query(query.as_deref(), &[])?;
+    let spec = name
+        .strip_suffix(".json")
+        .ok_or_else(|| ApiError::NoRoute(format!("/tiles/{name} (TileJSON ends in .json)")))?;
+    let layers = resolve_layers(&state.catalog.snapshot(), spec)?;
+    let doc = tilejson::build(&layers, spec, &base_url(&state, &headers));
+    Ok(([(header::CACHE_CONTROL, "public, max-age=60")], axum::Json(doc)).into_response())
+}
+
+/// `GET /tiles`: every layer's TileJSON URL, like martin's catalog.
+pub async fn index(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    reject_query(query.as_deref(), &[])?;
+    let base = base_url(&state, &headers);
+    let snapshot = state.catalog.snapshot();
+    let tilesets: Vec<serde_json::Value> = snapshot
+        .layers
+        .iter()
+        .map(|l| {
+            serde_json::json!({
+                "id": l.meta.id,
+                "title": l.meta.title,
+                "kind": l.meta.kind,
+                "tilejson": format!("{base}/tiles/{}.json", l.meta.id),
+            })
+        })
+        .collect();
+    Ok(axum::Json(serde_json::json!({ "tilesets": tilesets })).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gzip_negotiation() {
+        let mut h = HeaderMap::new();
+        assert!(!accepts_gzip(&h));
+        h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("br, gzip;q=0.8"));
+        assert!(accepts_gzip(&h));
+        h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip;q=0"));
+        assert!(!accepts_gzip(&h));
+        h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("identity"));
+        assert!(!accepts_gzip(&h));
+    }
+}

@@ -1,0 +1,150 @@
+//! Mapbox Vector Tiles: tile addressing ([`TileId`]), cutting features into tile
+//! space ([`cut`]), encoding to MVT 2.1 ([`encode`]) and caching compressed bytes ([`cache`]).
+
+pub mod cache;
+pub mod clip;
+pub mod cut;
+pub mod encode;
+pub mod http;
+
+use crate::index::BBox;
+
+/// Tile coordinate extent, as MVT 2.1 recommends.
+pub const EXTENT: u32 = 4096;
+/// Pixels (in tile units) of neighbouring data included around each tile, so that
+/// lines and symbols do not end at tile edges.
+pub const BUFFER: u32 = 64;
+pub const MAX_ZOOM: u8 = 22;
+/// Web Mercator's latitude limit.
+const MAX_LAT: f64 = 85.051_128_779_806_59;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TileId {
+    pub z: u8,
+    pub x: u32,
+    pub y: u32,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum TileIdError {
+    #[error("{0} {1:?} is not a non-negative integer")]
+    NotInteger(&'static str, String),
+    #[error("zoom {0} is beyond the maximum zoom {MAX_ZOOM}")]
+    ZoomTooLarge(u64),
+    #[error("tile {axis}={value} is outside zoom {z}, where it must be below {limit}")]
+    OutOfRange { axis: &'static str, value: u64, z: u8, limit: u64 },
+}
+
+impl TileId {
+    pub fn parse(z: &str, x: &str, y: &str) -> Result<TileId, TileIdError> {
+        let num = |name: &'static str, s: &str| {
+            if s.is_empty() || s.len() > 10 || !s.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(TileIdError::NotInteger(name, s.to_string()));
+            }
+            s.parse::<u64>().map_err(|_| TileIdError::NotInteger(name, s.to_string()))
+        };
+        let z = num("z", z)?;
+        if z > u64::from(MAX_ZOOM) {
+            return Err(TileIdError::ZoomTooLarge(z));
+        }
+        let z = z as u8;
+        let limit = 1u64 << z;
+        let coord = |axis: &'static str, s: &str| {
+            let value = num(axis, s)?;
+            if value >= limit {
+                return Err(TileIdError::OutOfRange { axis, value, z, limit });
+            }
+            Ok(value as u32)
+        };
+        Ok(TileId { z, x: coord("x", x)?, y: coord("y", y)? })
+    }
+
+    /// Tiles per axis at this zoom.
+    fn count(&self) -> f64 {
+        f64::from(1u32 << self.z)
+    }
+
+    /// The lon/lat box covered by this tile plus its buffer, for the index query.
+    pub fn query_bbox(&self) -> BBox {
+        let margin = f64::from(BUFFER) / f64::from(EXTENT);
+        let n = self.count();
+        let x0 = (f64::from(self.x) - margin) / n;
+        let x1 = (f64::from(self.x) + 1.0 + margin) / n;
+        let y0 = (f64::from(self.y) - margin) / n;
+        let y1 = (f64::from(self.y) + 1.0 + margin) / n;
+        // Clamping keeps the query to a plain box; buffers never wrap the antimeridian.
+        let lon = |u: f64| u.clamp(0.0, 1.0) * 360.0 - 180.0;
+        let lat = |v: f64| {
+            if v <= 0.0 {
+                90.0
+            } else if v >= 1.0 {
+                -90.0
+            } else {
+                (std::f64::consts::PI * (1.0 - 2.0 * v)).sinh().atan().to_degrees()
+            }
+        };
+        BBox { west: lon(x0), south: lat(y1), east: lon(x1), north: lat(y0) }
+    }
+
+    /// Converts lon/lat to this tile's coordinate space (y down, 0..EXTENT inside the tile).
+    pub fn projector(&self) -> Projector {
+        let scale = self.count() * f64::from(EXTENT);
+        Projector {
+            scale,
+            origin_x: f64::from(self.x) * f64::from(EXTENT),
+            origin_y: f64::from(self.y) * f64::from(EXTENT),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Projector {
+    scale: f64,
+    origin_x: f64,
+    origin_y: f64,
+}
+
+impl Projector {
+    #[inline]
+    pub fn project(&self, lon: f64, lat: f64) -> (f64, f64) {
+        let lat = lat.clamp(-MAX_LAT, MAX_LAT).to_radians();
+        let u = (lon + 180.0) / 360.0;
+        let v = (1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0;
+        (u * self.scale - self.origin_x, v * self.scale - self.origin_y)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_rejects_tile_ids() {
+        assert_eq!(TileId::parse("0", "0", "0"), Ok(TileId { z: 0, x: 0, y: 0 }));
+        assert_eq!(TileId::parse("22", "4194303", "0").map(|t| t.x), Ok(4_194_303));
+        assert!(matches!(TileId::parse("23", "0", "0"), Err(TileIdError::ZoomTooLarge(23))));
+        assert!(matches!(TileId::parse("2", "4", "0"), Err(TileIdError::OutOfRange { .. })));
+        for bad in ["-1", "1.5", "", "a", "+1", "99999999999"] {
+            assert!(TileId::parse(bad, "0", "0").is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn projects_tile_corners() {
+        let t = TileId { z: 1, x: 1, y: 0 };
+        let p = t.projector();
+        let (x, y) = p.project(0.0, 0.0);
+        assert!((x - 0.0).abs() < 1e-6 && (y - 4096.0).abs() < 1e-6);
+        let (x, y) = p.project(180.0, MAX_LAT);
+        assert!((x - 4096.0).abs() < 1e-6 && y.abs() < 1e-6);
+        let b = t.query_bbox();
+        assert!(b.west < 0.0 && b.east == 180.0 && b.north == 90.0 && b.south < 0.0);
+    }
+}
+
+/// Cuts and encodes `layers` (one MVT layer each) for `tile`: the whole pure pipeline
+/// from in-memory features to tile bytes, before any HTTP or caching.
+pub fn render(layers: &[std::sync::Arc<crate::catalog::Layer>], tile: TileId) -> Result<Vec<u8>, mvt::Error> {
+    let cuts: Vec<cut::TileLayer> = layers.iter().map(|l| cut::cut_layer(l, tile)).collect();
+    encode::encode_tile(&cuts)
+}

@@ -58,14 +58,20 @@ pub enum CatalogError {
     #[error("layer {id:?}: {reason}")]
     InvalidLayer { id: String, reason: String },
     #[error("layer {id:?} ({path}): {source}")]
-    Source { id: String, path: PathBuf, source: SourceError },
+    Source {
+        id: String,
+        path: PathBuf,
+        source: SourceError,
+    },
 }
 
 /// Layer ids appear in URLs and file names, so they are restricted to a safe alphabet.
 pub fn is_valid_layer_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
-        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
         && id.as_bytes()[0].is_ascii_alphanumeric()
 }
 
@@ -88,12 +94,25 @@ impl Layer {
         let envelopes: Vec<Rect> = features.iter().map(|f| envelope(&f.geometry)).collect();
         let bbox = envelopes.iter().copied().reduce(|a, b| {
             Rect::new(
-                geo::Coord { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
-                geo::Coord { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
+                geo::Coord {
+                    x: a.min().x.min(b.min().x),
+                    y: a.min().y.min(b.min().y),
+                },
+                geo::Coord {
+                    x: a.max().x.max(b.max().x),
+                    y: a.max().y.max(b.max().y),
+                },
             )
         });
         let index = SpatialIndex::build(envelopes.into_iter());
-        Layer { meta, fields: set.fields, features, index, bbox, version }
+        Layer {
+            meta,
+            fields: set.fields,
+            features,
+            index,
+            bbox,
+            version,
+        }
     }
 
     pub fn feature(&self, id: u64) -> Option<&Feature> {
@@ -128,7 +147,9 @@ pub struct Catalog {
 
 impl Catalog {
     pub fn new(layers: Vec<Arc<Layer>>) -> Catalog {
-        Catalog { current: ArcSwap::from_pointee(Snapshot { layers }) }
+        Catalog {
+            current: ArcSwap::from_pointee(Snapshot { layers }),
+        }
     }
 
     pub fn snapshot(&self) -> Arc<Snapshot> {
@@ -158,7 +179,10 @@ pub struct LoadReport {
 /// reported and skipped so that one bad file does not take the whole service down.
 pub fn load_data_dir(data_dir: &Path) -> Result<LoadReport, CatalogError> {
     let manifest_path = data_dir.join("layers.toml");
-    let manifest_err = |reason: String| CatalogError::Manifest { path: manifest_path.clone(), reason };
+    let manifest_err = |reason: String| CatalogError::Manifest {
+        path: manifest_path.clone(),
+        reason,
+    };
     let text = std::fs::read_to_string(&manifest_path).map_err(|e| manifest_err(e.to_string()))?;
     let manifest: Manifest = toml::from_str(&text).map_err(|e| manifest_err(e.to_string()))?;
 
@@ -173,13 +197,19 @@ pub fn load_data_dir(data_dir: &Path) -> Result<LoadReport, CatalogError> {
             .zip(&manifest.layers)
             .map(|(h, meta)| {
                 h.join().unwrap_or_else(|_| {
-                    Err(CatalogError::InvalidLayer { id: meta.id.clone(), reason: "loader crashed".into() })
+                    Err(CatalogError::InvalidLayer {
+                        id: meta.id.clone(),
+                        reason: "loader crashed".into(),
+                    })
                 })
             })
             .collect()
     });
 
-    let mut report = LoadReport { layers: Vec::new(), errors: Vec::new() };
+    let mut report = LoadReport {
+        layers: Vec::new(),
+        errors: Vec::new(),
+    };
     for result in results {
         match result {
             Ok(layer) if report.layers.iter().any(|l| l.meta.id == layer.meta.id) => {
@@ -196,12 +226,24 @@ pub fn load_data_dir(data_dir: &Path) -> Result<LoadReport, CatalogError> {
 }
 
 fn load_layer(data_dir: &Path, meta: LayerMeta) -> Result<Layer, CatalogError> {
-    let invalid = |reason: &str| CatalogError::InvalidLayer { id: meta.id.clone(), reason: reason.into() };
+    let invalid = |reason: &str| CatalogError::InvalidLayer {
+        id: meta.id.clone(),
+        reason: reason.into(),
+    };
     if !is_valid_layer_id(&meta.id) {
-        return Err(invalid("id must be 1-64 characters of a-z, 0-9, '-' or '_'"));
+        return Err(invalid(
+            "id must be 1-64 characters of a-z, 0-9, '-' or '_'",
+        ));
     }
-    if meta.file.is_absolute() || meta.file.components().any(|c| !matches!(c, std::path::Component::Normal(_))) {
-        return Err(invalid("file must be a plain path inside the data directory"));
+    if meta.file.is_absolute()
+        || meta
+            .file
+            .components()
+            .any(|c| !matches!(c, std::path::Component::Normal(_)))
+    {
+        return Err(invalid(
+            "file must be a plain path inside the data directory",
+        ));
     }
     let path = data_dir.join(&meta.file);
     let bytes = std::fs::read(&path).map_err(|e| CatalogError::Source {
@@ -222,7 +264,9 @@ fn load_layer(data_dir: &Path, meta: LayerMeta) -> Result<Layer, CatalogError> {
     if let Some(classify) = &meta.classify
         && set.field_index(classify).is_none()
     {
-        return Err(invalid(&format!("classify property {classify:?} is not in the file")));
+        return Err(invalid(&format!(
+            "classify property {classify:?} is not in the file"
+        )));
     }
     for warning in &set.warnings {
         tracing::warn!(layer = %meta.id, file = %path.display(), "{warning}");

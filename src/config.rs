@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "amis-webgis", version, about = "ASEAN Minerals Information System map tile and feature server")]
+#[command(
+    name = "amis-webgis",
+    version,
+    about = "ASEAN Minerals Information System map tile and feature server"
+)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]

@@ -27,7 +27,10 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn invalid(param: &str, reason: impl Into<String>) -> ApiError {
-        ApiError::InvalidParameter { param: param.to_string(), reason: reason.into() }
+        ApiError::InvalidParameter {
+            param: param.to_string(),
+            reason: reason.into(),
+        }
     }
 
     fn status_and_code(&self) -> (StatusCode, &'static str) {

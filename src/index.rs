@@ -14,12 +14,26 @@ pub struct BBox {
 }
 
 impl BBox {
-    pub const WORLD: BBox = BBox { west: -180.0, south: -90.0, east: 180.0, north: 90.0 };
+    pub const WORLD: BBox = BBox {
+        west: -180.0,
+        south: -90.0,
+        east: 180.0,
+        north: 90.0,
+    };
 
     /// The one or two plain envelopes this box covers.
     fn envelopes(&self) -> Vec<AABB<Coord>> {
         let env = |w: f64, e: f64| {
-            AABB::from_corners(Coord { x: w, y: self.south }, Coord { x: e, y: self.north })
+            AABB::from_corners(
+                Coord {
+                    x: w,
+                    y: self.south,
+                },
+                Coord {
+                    x: e,
+                    y: self.north,
+                },
+            )
         };
         if self.west <= self.east {
             vec![env(self.west, self.east)]
@@ -53,7 +67,9 @@ impl SpatialIndex {
             .enumerate()
             .map(|(i, r)| GeomWithData::new(Rectangle::from_corners(r.min(), r.max()), i as u32))
             .collect();
-        SpatialIndex { tree: RTree::bulk_load(entries) }
+        SpatialIndex {
+            tree: RTree::bulk_load(entries),
+        }
     }
 
     /// Positions of the features whose envelope intersects `bbox`, in ascending order
@@ -61,7 +77,11 @@ impl SpatialIndex {
     pub fn query(&self, bbox: &BBox) -> Vec<u32> {
         let mut hits: Vec<u32> = Vec::new();
         for env in bbox.envelopes() {
-            hits.extend(self.tree.locate_in_envelope_intersecting(&env).map(|e| e.data));
+            hits.extend(
+                self.tree
+                    .locate_in_envelope_intersecting(&env)
+                    .map(|e| e.data),
+            );
         }
         hits.sort_unstable();
         hits.dedup();

@@ -1,11 +1,9 @@
 //! The HTTP server: shared state, the router, cross-cutting middleware and start-up.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, header};
-use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use tower_http::compression::CompressionLayer;
@@ -31,7 +29,10 @@ impl AppState {
         AppState {
             catalog: Arc::new(catalog),
             tiles: TileCache::new(args.cache_mb.saturating_mul(1 << 20)),
-            public_url: args.public_url.as_ref().map(|u| u.trim_end_matches('/').to_string()),
+            public_url: args
+                .public_url
+                .as_ref()
+                .map(|u| u.trim_end_matches('/').to_string()),
         }
     }
 }
@@ -100,7 +101,8 @@ pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     let plausible_host = |h: &String| {
         !h.is_empty()
             && h.len() <= 255
-            && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]_".contains(&b))
+            && h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-:[]_".contains(&b))
     };
     let proto = header("x-forwarded-proto")
         .filter(|p| p == "http" || p == "https")
@@ -131,7 +133,8 @@ pub fn reject_query(query: Option<&str>, allowed: &[&str]) -> Result<(), ApiErro
 pub async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let started = std::time::Instant::now();
     let data = args.data.clone();
-    let report = tokio::task::spawn_blocking(move || crate::catalog::load_data_dir(&data)).await??;
+    let report =
+        tokio::task::spawn_blocking(move || crate::catalog::load_data_dir(&data)).await??;
     for error in &report.errors {
         tracing::error!("skipped: {error}");
     }
@@ -171,13 +174,4 @@ async fn shutdown_signal() {
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
     tracing::info!("shutdown signal received, finishing in-flight requests");
-}
-
-/// A generous per-request budget: a slow client must not hold a worker forever.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
-
-impl IntoResponse for crate::catalog::CatalogError {
-    fn into_response(self) -> Response {
-        ApiError::Internal(self.to_string()).into_response()
-    }
 }

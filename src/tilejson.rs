@@ -13,16 +13,34 @@ pub const TILEJSON_MAXZOOM: u8 = 14;
 pub fn build(layers: &[Arc<Layer>], spec: &str, base_url: &str) -> Json {
     let bbox = layers.iter().filter_map(|l| l.bbox).reduce(|a, b| {
         geo::Rect::new(
-            geo::Coord { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
-            geo::Coord { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
+            geo::Coord {
+                x: a.min().x.min(b.min().x),
+                y: a.min().y.min(b.min().y),
+            },
+            geo::Coord {
+                x: a.max().x.max(b.max().x),
+                y: a.max().y.max(b.max().y),
+            },
         )
     });
     let bounds = bbox.map_or([-180.0, -85.051_128_78, 180.0, 85.051_128_78], |r| {
-        [r.min().x, r.min().y.max(-85.051_128_78), r.max().x, r.max().y.min(85.051_128_78)]
+        [
+            r.min().x,
+            r.min().y.max(-85.051_128_78),
+            r.max().x,
+            r.max().y.min(85.051_128_78),
+        ]
     });
     let width = (bounds[2] - bounds[0]).max(1e-9);
-    let center_zoom = (360.0 / width).log2().floor().clamp(0.0, f64::from(TILEJSON_MAXZOOM));
-    let center = [(bounds[0] + bounds[2]) / 2.0, (bounds[1] + bounds[3]) / 2.0, center_zoom];
+    let center_zoom = (360.0 / width)
+        .log2()
+        .floor()
+        .clamp(0.0, f64::from(TILEJSON_MAXZOOM));
+    let center = [
+        (bounds[0] + bounds[2]) / 2.0,
+        (bounds[1] + bounds[3]) / 2.0,
+        center_zoom,
+    ];
 
     let mut attributions: Vec<&str> = Vec::new();
     for l in layers {
@@ -31,7 +49,11 @@ pub fn build(layers: &[Arc<Layer>], spec: &str, base_url: &str) -> Json {
         }
     }
     let vector_layers: Vec<Json> = layers.iter().map(|l| vector_layer(l)).collect();
-    let title = layers.iter().map(|l| l.meta.title.as_str()).collect::<Vec<_>>().join(", ");
+    let title = layers
+        .iter()
+        .map(|l| l.meta.title.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
     json!({
         "tilejson": "3.0.0",
         "name": title,
@@ -53,12 +75,12 @@ fn vector_layer(layer: &Layer) -> Json {
     for f in &layer.fields {
         fields.insert(f.name.clone(), Json::from(f.field_type.tilejson_name()));
     }
-    let has_points = layer.features.iter().any(|f| matches!(f.geometry, geo::Geometry::Point(_)));
+    let has_points = layer
+        .features
+        .iter()
+        .any(|f| matches!(f.geometry, geo::Geometry::Point(_)));
     if has_points {
-        fields.insert(
-            "point_count".into(),
-            Json::from("Number"),
-        );
+        fields.insert("point_count".into(), Json::from("Number"));
     }
     json!({
         "id": layer.meta.id,

@@ -33,14 +33,19 @@ pub fn router() -> Router<AppState> {
 }
 
 fn params(query: Option<&str>) -> Vec<(String, String)> {
-    form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect()
+    form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect()
 }
 
 /// Landing, conformance and collection documents only know `f=json`.
 fn json_only(query: Option<&str>) -> Result<(), ApiError> {
     reject_query(query, &["f"])?;
     match params(query).iter().find(|(n, _)| n == "f") {
-        Some((_, f)) if f != "json" => Err(ApiError::invalid("f", format!("{f:?} is not supported here; use json"))),
+        Some((_, f)) if f != "json" => Err(ApiError::invalid(
+            "f",
+            format!("{f:?} is not supported here; use json"),
+        )),
         _ => Ok(()),
     }
 }
@@ -53,46 +58,73 @@ fn link(href: String, rel: &str, ty: &str, title: &str) -> Json {
     json!({ "href": href, "rel": rel, "type": ty, "title": title })
 }
 
-fn layer<'a>(snapshot: &'a crate::catalog::Snapshot, id: &str) -> Result<&'a std::sync::Arc<Layer>, ApiError> {
-    snapshot.get(id).ok_or_else(|| ApiError::UnknownLayer(id.to_string()))
+fn layer<'a>(
+    snapshot: &'a crate::catalog::Snapshot,
+    id: &str,
+) -> Result<&'a std::sync::Arc<Layer>, ApiError> {
+    snapshot
+        .get(id)
+        .ok_or_else(|| ApiError::UnknownLayer(id.to_string()))
 }
 
-async fn landing(State(state): State<AppState>, RawQuery(q): RawQuery, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn landing(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     json_only(q.as_deref())?;
     let api = format!("{}/api", base_url(&state, &headers));
-    Ok(json_response(JSON, json!({
-        "title": "AMIS WebGIS",
-        "description": "Pre-competitive geoscience and mineral occurrence data of the ASEAN Minerals Information System, as OGC API - Features and vector tiles.",
-        "links": [
-            link(format!("{api}/"), "self", JSON, "This document"),
-            link(format!("{api}/openapi.json"), "service-desc", "application/vnd.oai.openapi+json;version=3.0", "The API definition"),
-            link(format!("{api}/conformance"), "conformance", JSON, "Conformance classes"),
-            link(format!("{api}/collections"), "data", JSON, "The collections"),
-        ],
-    })))
+    Ok(json_response(
+        JSON,
+        json!({
+            "title": "AMIS WebGIS",
+            "description": "Pre-competitive geoscience and mineral occurrence data of the ASEAN Minerals Information System, as OGC API - Features and vector tiles.",
+            "links": [
+                link(format!("{api}/"), "self", JSON, "This document"),
+                link(format!("{api}/openapi.json"), "service-desc", "application/vnd.oai.openapi+json;version=3.0", "The API definition"),
+                link(format!("{api}/conformance"), "conformance", JSON, "Conformance classes"),
+                link(format!("{api}/collections"), "data", JSON, "The collections"),
+            ],
+        }),
+    ))
 }
 
 async fn conformance(RawQuery(q): RawQuery) -> Result<Response, ApiError> {
     json_only(q.as_deref())?;
-    Ok(json_response(JSON, json!({ "conformsTo": [
-        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
-        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
-        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
-    ]})))
+    Ok(json_response(
+        JSON,
+        json!({ "conformsTo": [
+            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+        ]}),
+    ))
 }
 
-async fn openapi(State(state): State<AppState>, RawQuery(q): RawQuery, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn openapi(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     json_only(q.as_deref())?;
     let doc = openapi::document(&base_url(&state, &headers), &state.catalog.snapshot());
-    Ok(json_response("application/vnd.oai.openapi+json;version=3.0", doc))
+    Ok(json_response(
+        "application/vnd.oai.openapi+json;version=3.0",
+        doc,
+    ))
 }
 
 fn collection_json(layer: &Layer, base: &str) -> Json {
     let id = &layer.meta.id;
     let items = format!("{base}/api/collections/{id}/items");
-    let bbox = layer.bbox.map(|r| vec![r.min().x, r.min().y, r.max().x, r.max().y]);
-    let geometry_types: std::collections::BTreeSet<&str> =
-        layer.features.iter().map(|f| geometry_name(&f.geometry)).collect();
+    let bbox = layer
+        .bbox
+        .map(|r| vec![r.min().x, r.min().y, r.max().x, r.max().y]);
+    let geometry_types: std::collections::BTreeSet<&str> = layer
+        .features
+        .iter()
+        .map(|f| geometry_name(&f.geometry))
+        .collect();
     json!({
         "id": id,
         "title": layer.meta.title,
@@ -133,15 +165,26 @@ fn geometry_name(g: &geo::Geometry) -> &'static str {
     }
 }
 
-async fn collections(State(state): State<AppState>, RawQuery(q): RawQuery, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn collections(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     json_only(q.as_deref())?;
     let base = base_url(&state, &headers);
     let snapshot = state.catalog.snapshot();
-    let list: Vec<Json> = snapshot.layers.iter().map(|l| collection_json(l, &base)).collect();
-    Ok(json_response(JSON, json!({
-        "links": [link(format!("{base}/api/collections"), "self", JSON, "The collections")],
-        "collections": list,
-    })))
+    let list: Vec<Json> = snapshot
+        .layers
+        .iter()
+        .map(|l| collection_json(l, &base))
+        .collect();
+    Ok(json_response(
+        JSON,
+        json!({
+            "links": [link(format!("{base}/api/collections"), "self", JSON, "The collections")],
+            "collections": list,
+        }),
+    ))
 }
 
 async fn collection(
@@ -153,7 +196,10 @@ async fn collection(
     let snapshot = state.catalog.snapshot();
     let layer = layer(&snapshot, &id)?;
     json_only(q.as_deref())?;
-    Ok(json_response(JSON, collection_json(layer, &base_url(&state, &headers))))
+    Ok(json_response(
+        JSON,
+        collection_json(layer, &base_url(&state, &headers)),
+    ))
 }
 
 fn page_link(items_url: &str, query: &ItemsQuery, offset: usize, rel: &str) -> Json {
@@ -181,7 +227,9 @@ async fn items(
 
     if query.format != ItemsFormat::GeoJson {
         let start = query.offset.min(matched.len());
-        let end = query.limit.map_or(matched.len(), |l| start.saturating_add(l).min(matched.len()));
+        let end = query.limit.map_or(matched.len(), |l| {
+            start.saturating_add(l).min(matched.len())
+        });
         return Ok(download(layer, matched[start..end].to_vec(), query.format));
     }
 
@@ -196,22 +244,35 @@ async fn items(
         .collect();
     let mut links = vec![
         page_link(&items_url, &query, query.offset, "self"),
-        link(format!("{base}/api/collections/{id}"), "collection", JSON, "The collection"),
+        link(
+            format!("{base}/api/collections/{id}"),
+            "collection",
+            JSON,
+            "The collection",
+        ),
     ];
     if start + page.len() < matched.len() {
         links.push(page_link(&items_url, &query, start + page.len(), "next"));
     }
     if query.offset > 0 {
-        links.push(page_link(&items_url, &query, query.offset.saturating_sub(limit), "prev"));
+        links.push(page_link(
+            &items_url,
+            &query,
+            query.offset.saturating_sub(limit),
+            "prev",
+        ));
     }
-    Ok(json_response(GEOJSON, json!({
-        "type": "FeatureCollection",
-        "numberMatched": matched.len(),
-        "numberReturned": features.len(),
-        "timeStamp": httpdate_now(),
-        "links": links,
-        "features": features,
-    })))
+    Ok(json_response(
+        GEOJSON,
+        json!({
+            "type": "FeatureCollection",
+            "numberMatched": matched.len(),
+            "numberReturned": features.len(),
+            "timeStamp": httpdate_now(),
+            "links": links,
+            "features": features,
+        }),
+    ))
 }
 
 /// RFC 3339 time of the response, as OGC API Features recommends.
@@ -261,7 +322,10 @@ fn download(layer: std::sync::Arc<Layer>, positions: Vec<u32>, format: ItemsForm
     (
         [
             (header::CONTENT_TYPE, content_type.to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
         ],
         body,
     )
@@ -276,7 +340,10 @@ async fn item(
 ) -> Result<Response, ApiError> {
     let snapshot = state.catalog.snapshot();
     let layer = layer(&snapshot, &id)?;
-    let unknown = || ApiError::UnknownFeature { layer: id.clone(), feature: feature_id.clone() };
+    let unknown = || ApiError::UnknownFeature {
+        layer: id.clone(),
+        feature: feature_id.clone(),
+    };
     let fid: u64 = feature_id.parse().map_err(|_| unknown())?;
     let feature = layer.feature(fid).ok_or_else(unknown)?;
     reject_query(q.as_deref(), &["f"])?;
@@ -284,13 +351,26 @@ async fn item(
         && f != "json"
         && f != "geojson"
     {
-        return Err(ApiError::invalid("f", format!("{f:?} is not supported here; use json")));
+        return Err(ApiError::invalid(
+            "f",
+            format!("{f:?} is not supported here; use json"),
+        ));
     }
     let base = base_url(&state, &headers);
     let mut doc = output::feature_json(layer, feature);
     doc["links"] = json!([
-        link(format!("{base}/api/collections/{id}/items/{fid}"), "self", GEOJSON, "This feature"),
-        link(format!("{base}/api/collections/{id}"), "collection", JSON, "The collection"),
+        link(
+            format!("{base}/api/collections/{id}/items/{fid}"),
+            "self",
+            GEOJSON,
+            "This feature"
+        ),
+        link(
+            format!("{base}/api/collections/{id}"),
+            "collection",
+            JSON,
+            "The collection"
+        ),
     ]);
     Ok(json_response(GEOJSON, doc))
 }

@@ -57,9 +57,11 @@ pub fn document(base: &str, snapshot: &Snapshot) -> Json {
             f_param(&["json", "geojson", "fgb", "csv"]),
         ];
         for field in &layer.fields {
-            params.push(json!({ "name": field.name, "in": "query", "required": false,
+            params.push(
+                json!({ "name": field.name, "in": "query", "required": false,
                 "description": format!("Features whose {} equals this value", field.name),
-                "schema": { "type": schema_type(field.field_type) } }));
+                "schema": { "type": schema_type(field.field_type) } }),
+            );
         }
         paths.insert(format!("/collections/{id}"), json!({ "get": {
             "summary": format!("{} (metadata)", layer.meta.title), "operationId": format!("describe-{id}"),

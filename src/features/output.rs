@@ -36,7 +36,10 @@ const CHUNK: usize = 64 * 1024;
 
 impl ChannelWriter {
     pub fn new(tx: mpsc::Sender<Result<Bytes, std::io::Error>>) -> ChannelWriter {
-        ChannelWriter { tx, buf: Vec::with_capacity(CHUNK) }
+        ChannelWriter {
+            tx,
+            buf: Vec::with_capacity(CHUNK),
+        }
     }
 
     fn send(&mut self) -> std::io::Result<()> {
@@ -70,9 +73,12 @@ impl Write for ChannelWriter {
 }
 
 fn all_points(layer: &Layer, positions: &[u32]) -> bool {
-    positions
-        .iter()
-        .all(|p| matches!(layer.features[*p as usize].geometry, geo::Geometry::Point(_)))
+    positions.iter().all(|p| {
+        matches!(
+            layer.features[*p as usize].geometry,
+            geo::Geometry::Point(_)
+        )
+    })
 }
 
 /// CSV with a header row. Point layers get `longitude,latitude` columns; other
@@ -114,7 +120,9 @@ fn fgb_geometry_type(layer: &Layer, positions: &[u32]) -> GeometryType {
         G::MultiPolygon(_) => GeometryType::MultiPolygon,
         G::GeometryCollection(_) => GeometryType::GeometryCollection,
     };
-    let mut kinds = positions.iter().map(|p| kind(&layer.features[*p as usize].geometry));
+    let mut kinds = positions
+        .iter()
+        .map(|p| kind(&layer.features[*p as usize].geometry));
     match kinds.next() {
         Some(first) if kinds.all(|k| k == first) => first,
         Some(_) => GeometryType::Unknown,
@@ -128,13 +136,20 @@ pub fn write_fgb(layer: &Layer, positions: &[u32], out: impl Write) -> Result<()
         write_index: false,
         detect_type: false,
         promote_to_multi: false,
-        crs: FgbCrs { code: 4326, ..Default::default() },
+        crs: FgbCrs {
+            code: 4326,
+            ..Default::default()
+        },
         title: Some(&layer.meta.title),
         description: Some(&layer.meta.description),
         ..Default::default()
     };
-    let mut fgb = FgbWriter::create_with_options(&layer.meta.id, fgb_geometry_type(layer, positions), options)
-        .map_err(|e| e.to_string())?;
+    let mut fgb = FgbWriter::create_with_options(
+        &layer.meta.id,
+        fgb_geometry_type(layer, positions),
+        options,
+    )
+    .map_err(|e| e.to_string())?;
     for field in &layer.fields {
         let ty = match field.field_type {
             FieldType::String => ColumnType::String,

@@ -44,7 +44,11 @@ pub fn parse_bbox(text: &str) -> Result<BBox, ApiError> {
     let bad = |reason: String| ApiError::invalid("bbox", reason);
     let values: Vec<f64> = text
         .split(',')
-        .map(|v| v.trim().parse::<f64>().map_err(|_| bad(format!("{v:?} is not a number"))))
+        .map(|v| {
+            v.trim()
+                .parse::<f64>()
+                .map_err(|_| bad(format!("{v:?} is not a number")))
+        })
         .collect::<Result<_, _>>()?;
     let (west, south, east, north) = match values.as_slice() {
         [w, s, e, n] => (*w, *s, *e, *n),
@@ -66,9 +70,16 @@ pub fn parse_bbox(text: &str) -> Result<BBox, ApiError> {
         return Err(bad("latitudes must be within -90..90".into()));
     }
     if south > north {
-        return Err(bad(format!("south ({south}) is greater than north ({north})")));
+        return Err(bad(format!(
+            "south ({south}) is greater than north ({north})"
+        )));
     }
-    Ok(BBox { west, south, east, north })
+    Ok(BBox {
+        west,
+        south,
+        east,
+        north,
+    })
 }
 
 fn parse_count(name: &str, text: &str, min: usize) -> Result<usize, ApiError> {
@@ -77,7 +88,10 @@ fn parse_count(name: &str, text: &str, min: usize) -> Result<usize, ApiError> {
         .parse()
         .map_err(|_| ApiError::invalid(name, format!("{text:?} is not an integer")))?;
     if value < min as i128 {
-        return Err(ApiError::invalid(name, format!("must be at least {min}, got {value}")));
+        return Err(ApiError::invalid(
+            name,
+            format!("must be at least {min}, got {value}"),
+        ));
     }
     Ok(usize::try_from(value).unwrap_or(usize::MAX))
 }
@@ -99,11 +113,17 @@ fn check_datetime(text: &str) -> Result<(), ApiError> {
     if ok {
         Ok(())
     } else {
-        Err(ApiError::invalid("datetime", format!("{text:?} is not an RFC 3339 date-time or interval")))
+        Err(ApiError::invalid(
+            "datetime",
+            format!("{text:?} is not an RFC 3339 date-time or interval"),
+        ))
     }
 }
 
-pub fn parse_items_query(layer: &Layer, params: Vec<(String, String)>) -> Result<ItemsQuery, ApiError> {
+pub fn parse_items_query(
+    layer: &Layer,
+    params: Vec<(String, String)>,
+) -> Result<ItemsQuery, ApiError> {
     let mut q = ItemsQuery {
         bbox: None,
         limit: None,
@@ -119,7 +139,12 @@ pub fn parse_items_query(layer: &Layer, params: Vec<(String, String)>) -> Result
         match name.as_str() {
             "bbox" => q.bbox = Some(parse_bbox(value)?),
             "bbox-crs" if value == CRS84 => {}
-            "bbox-crs" => return Err(ApiError::invalid(name, format!("only {CRS84} is supported"))),
+            "bbox-crs" => {
+                return Err(ApiError::invalid(
+                    name,
+                    format!("only {CRS84} is supported"),
+                ));
+            }
             "limit" => q.limit = Some(parse_count(name, value, 1)?.min(MAX_LIMIT)),
             "offset" => q.offset = parse_count(name, value, 0)?,
             "datetime" => check_datetime(value)?, // no layer has time yet: every feature matches
@@ -129,7 +154,10 @@ pub fn parse_items_query(layer: &Layer, params: Vec<(String, String)>) -> Result
                     "fgb" | "flatgeobuf" => ItemsFormat::FlatGeobuf,
                     "csv" => ItemsFormat::Csv,
                     other => {
-                        return Err(ApiError::invalid("f", format!("{other:?} is not one of json, fgb, csv")));
+                        return Err(ApiError::invalid(
+                            "f",
+                            format!("{other:?} is not one of json, fgb, csv"),
+                        ));
                     }
                 }
             }
@@ -156,7 +184,9 @@ pub fn parse_items_query(layer: &Layer, params: Vec<(String, String)>) -> Result
 pub fn select(layer: &Layer, bbox: Option<&BBox>, filters: &[(usize, String)]) -> Vec<u32> {
     let matches_filters = |pos: &u32| {
         let props = &layer.features[*pos as usize].properties;
-        filters.iter().all(|(idx, text)| props[*idx].matches_text(text))
+        filters
+            .iter()
+            .all(|(idx, text)| props[*idx].matches_text(text))
     };
     match bbox {
         Some(bbox) => layer
@@ -166,17 +196,25 @@ pub fn select(layer: &Layer, bbox: Option<&BBox>, filters: &[(usize, String)]) -
             .filter(|pos| geometry_intersects(&layer.features[*pos as usize].geometry, bbox))
             .filter(matches_filters)
             .collect(),
-        None => (0..layer.features.len() as u32).filter(matches_filters).collect(),
+        None => (0..layer.features.len() as u32)
+            .filter(matches_filters)
+            .collect(),
     }
 }
 
 /// Exact test (not just envelopes), as OGC API Features asks for `bbox`.
 pub fn geometry_intersects(geometry: &geo::Geometry, bbox: &BBox) -> bool {
-    let rect = |w: f64, e: f64| Rect::new(coord! { x: w, y: bbox.south }, coord! { x: e, y: bbox.north });
+    let rect = |w: f64, e: f64| {
+        Rect::new(
+            coord! { x: w, y: bbox.south },
+            coord! { x: e, y: bbox.north },
+        )
+    };
     if bbox.west <= bbox.east {
         geometry.intersects(&rect(bbox.west, bbox.east))
     } else {
-        geometry.intersects(&rect(bbox.west, 180.0)) || geometry.intersects(&rect(-180.0, bbox.east))
+        geometry.intersects(&rect(bbox.west, 180.0))
+            || geometry.intersects(&rect(-180.0, bbox.east))
     }
 }
 
@@ -187,8 +225,19 @@ mod tests {
     #[test]
     fn bbox_validation() {
         assert!(parse_bbox("90,-10,140,25").is_ok());
-        assert!(parse_bbox("170,-10,-170,10").is_ok(), "antimeridian crossing is valid");
-        for bad in ["1,2,3", "a,b,c,d", "NaN,0,1,1", "0,0,inf,1", "0,-91,1,1", "0,10,1,5", "0,0,181,1"] {
+        assert!(
+            parse_bbox("170,-10,-170,10").is_ok(),
+            "antimeridian crossing is valid"
+        );
+        for bad in [
+            "1,2,3",
+            "a,b,c,d",
+            "NaN,0,1,1",
+            "0,0,inf,1",
+            "0,-91,1,1",
+            "0,10,1,5",
+            "0,0,181,1",
+        ] {
             assert!(parse_bbox(bad).is_err(), "{bad}");
         }
     }

@@ -22,14 +22,17 @@ pub fn read(bytes: &[u8]) -> Result<FeatureSet, SourceError> {
             .position(|h| names.iter().any(|n| h.trim().eq_ignore_ascii_case(n)))
     };
     let (Some(lon_col), Some(lat_col)) = (find(&LON_NAMES), find(&LAT_NAMES)) else {
-        return Err(bad("no longitude/latitude columns (expected e.g. 'longitude' and 'latitude')".into()));
+        return Err(bad(
+            "no longitude/latitude columns (expected e.g. 'longitude' and 'latitude')".into(),
+        ));
     };
     let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
         rows.push(record.map_err(|e| bad(format!("row {}: {e}", i + 2)))?);
     }
-    let property_cols: Vec<usize> =
-        (0..headers.len()).filter(|c| *c != lon_col && *c != lat_col).collect();
+    let property_cols: Vec<usize> = (0..headers.len())
+        .filter(|c| *c != lon_col && *c != lat_col)
+        .collect();
     let fields: Vec<Field> = property_cols
         .iter()
         .map(|&c| Field {
@@ -42,22 +45,37 @@ pub fn read(bytes: &[u8]) -> Result<FeatureSet, SourceError> {
     let mut features = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
         let id = i as u64 + 1;
-        let invalid = |reason: String| SourceError::InvalidFeature { feature: id, reason };
-        let coord = |col: usize, what: &str| {
-            row[col].trim().parse::<f64>().map_err(|_| {
-                invalid(format!("{what} {:?} is not a number", &row[col]))
-            })
+        let invalid = |reason: String| SourceError::InvalidFeature {
+            feature: id,
+            reason,
         };
-        let geometry = Geometry::Point(Point::new(coord(lon_col, "longitude")?, coord(lat_col, "latitude")?));
+        let coord = |col: usize, what: &str| {
+            row[col]
+                .trim()
+                .parse::<f64>()
+                .map_err(|_| invalid(format!("{what} {:?} is not a number", &row[col])))
+        };
+        let geometry = Geometry::Point(Point::new(
+            coord(lon_col, "longitude")?,
+            coord(lat_col, "latitude")?,
+        ));
         check_geometry(&geometry).map_err(invalid)?;
         let properties = property_cols
             .iter()
             .zip(&fields)
             .map(|(&c, f)| parse_cell(&row[c], f.field_type, &mut strings))
             .collect();
-        features.push(Feature { id, geometry, properties });
+        features.push(Feature {
+            id,
+            geometry,
+            properties,
+        });
     }
-    Ok(FeatureSet { fields, features, warnings: Vec::new() })
+    Ok(FeatureSet {
+        fields,
+        features,
+        warnings: Vec::new(),
+    })
 }
 
 fn infer<'a>(cells: impl Iterator<Item = &'a str>) -> FieldType {

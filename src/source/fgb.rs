@@ -41,7 +41,10 @@ pub fn read(bytes: &[u8]) -> Result<FeatureSet, SourceError> {
         .map_err(|e| bad(format!("corrupt header: {e}")))?;
     check_crs(&header)?;
     if !is_supported(header.geometry_type()) {
-        return Err(bad(format!("unsupported geometry type {:?}", header.geometry_type())));
+        return Err(bad(format!(
+            "unsupported geometry type {:?}",
+            header.geometry_type()
+        )));
     }
 
     let remaining = (bytes.len() - header_end) as u64;
@@ -59,7 +62,10 @@ pub fn read(bytes: &[u8]) -> Result<FeatureSet, SourceError> {
     let columns = columns(&header)?;
     let fields: Vec<Field> = columns
         .iter()
-        .map(|(name, ty)| Field { name: name.clone(), field_type: field_type(*ty) })
+        .map(|(name, ty)| Field {
+            name: name.clone(),
+            field_type: field_type(*ty),
+        })
         .collect();
     let geometry_type = header.geometry_type();
     let mut strings = StringInterner::default();
@@ -83,7 +89,10 @@ pub fn read(bytes: &[u8]) -> Result<FeatureSet, SourceError> {
             .map_err(|e| bad(format!("feature {position}: corrupt: {e}")))?;
         offset = end;
 
-        let invalid = |reason: String| SourceError::InvalidFeature { feature: position, reason };
+        let invalid = |reason: String| SourceError::InvalidFeature {
+            feature: position,
+            reason,
+        };
         let Some(geometry) = feature.geometry() else {
             continue; // a feature without geometry cannot be mapped; its id stays reserved
         };
@@ -100,14 +109,22 @@ pub fn read(bytes: &[u8]) -> Result<FeatureSet, SourceError> {
             decode_properties(props.bytes(), &columns, &mut properties, &mut strings)
                 .map_err(invalid)?;
         }
-        features.push(Feature { id: position, geometry, properties });
+        features.push(Feature {
+            id: position,
+            geometry,
+            properties,
+        });
     }
     if count != 0 && position != count {
         return Err(bad(format!(
             "header claims {count} features but the file holds {position} (truncated or corrupt)"
         )));
     }
-    Ok(FeatureSet { fields, features, warnings: Vec::new() })
+    Ok(FeatureSet {
+        fields,
+        features,
+        warnings: Vec::new(),
+    })
 }
 
 /// The packed R-tree size for `count` items, with overflow checked (the crate's own
@@ -130,7 +147,9 @@ fn index_size(count: u64, node_size: u16) -> Option<u64> {
 }
 
 fn check_crs(header: &Header) -> Result<(), SourceError> {
-    let Some(crs) = header.crs() else { return Ok(()) };
+    let Some(crs) = header.crs() else {
+        return Ok(());
+    };
     let org = crs.org().unwrap_or("EPSG");
     let code = crs.code();
     let lonlat = (org.eq_ignore_ascii_case("EPSG") && (code == 4326 || code == 0))
@@ -144,7 +163,9 @@ fn check_crs(header: &Header) -> Result<(), SourceError> {
 }
 
 fn columns(header: &Header) -> Result<Vec<(String, ColumnType)>, SourceError> {
-    let Some(columns) = header.columns() else { return Ok(Vec::new()) };
+    let Some(columns) = header.columns() else {
+        return Ok(Vec::new());
+    };
     let mut out: Vec<(String, ColumnType)> = Vec::with_capacity(columns.len());
     for column in columns.iter() {
         let name = column.name().to_string();
@@ -241,7 +262,11 @@ fn decode_properties(
                     .map_err(|_| format!("property {name:?} is not valid UTF-8"))?;
                 Value::String(strings.intern(text))
             }
-            other => return Err(format!("property {name:?} has unknown column type {other:?}")),
+            other => {
+                return Err(format!(
+                    "property {name:?} has unknown column type {other:?}"
+                ));
+            }
         };
         out[usize::from(idx)] = value;
     }

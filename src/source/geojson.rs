@@ -16,7 +16,10 @@ pub fn read(bytes: &[u8]) -> Result<FeatureSet, SourceError> {
     let features = match GeoJson::from_json_value(json).map_err(|e| bad(e.to_string()))? {
         GeoJson::FeatureCollection(fc) => fc.features,
         GeoJson::Feature(f) => vec![f],
-        GeoJson::Geometry(g) => vec![geojson::Feature { geometry: Some(g), ..Default::default() }],
+        GeoJson::Geometry(g) => vec![geojson::Feature {
+            geometry: Some(g),
+            ..Default::default()
+        }],
     };
 
     let mut fields: Vec<Field> = Vec::new();
@@ -25,7 +28,10 @@ pub fn read(bytes: &[u8]) -> Result<FeatureSet, SourceError> {
             let Some(ty) = json_type(value) else { continue };
             match fields.iter_mut().find(|f| f.name == *name) {
                 Some(field) => field.field_type = field.field_type.widen(ty),
-                None => fields.push(Field { name: name.clone(), field_type: ty }),
+                None => fields.push(Field {
+                    name: name.clone(),
+                    field_type: ty,
+                }),
             }
         }
     }
@@ -33,7 +39,10 @@ pub fn read(bytes: &[u8]) -> Result<FeatureSet, SourceError> {
     for feature in &features {
         for name in feature.properties.iter().flatten().map(|(n, _)| n) {
             if !fields.iter().any(|f| f.name == *name) {
-                fields.push(Field { name: name.clone(), field_type: FieldType::String });
+                fields.push(Field {
+                    name: name.clone(),
+                    field_type: FieldType::String,
+                });
             }
         }
     }
@@ -43,7 +52,10 @@ pub fn read(bytes: &[u8]) -> Result<FeatureSet, SourceError> {
     let mut skipped = 0usize;
     for (i, feature) in features.into_iter().enumerate() {
         let id = i as u64 + 1;
-        let invalid = |reason: String| SourceError::InvalidFeature { feature: id, reason };
+        let invalid = |reason: String| SourceError::InvalidFeature {
+            feature: id,
+            reason,
+        };
         let Some(geometry) = feature.geometry else {
             skipped += 1;
             continue;
@@ -57,13 +69,23 @@ pub fn read(bytes: &[u8]) -> Result<FeatureSet, SourceError> {
                 properties[idx] = typed(&value, fields[idx].field_type, &mut strings);
             }
         }
-        out.push(Feature { id, geometry, properties });
+        out.push(Feature {
+            id,
+            geometry,
+            properties,
+        });
     }
     let mut warnings = Vec::new();
     if skipped > 0 {
-        warnings.push(format!("{skipped} feature(s) without geometry were skipped"));
+        warnings.push(format!(
+            "{skipped} feature(s) without geometry were skipped"
+        ));
     }
-    Ok(FeatureSet { fields, features: out, warnings })
+    Ok(FeatureSet {
+        fields,
+        features: out,
+        warnings,
+    })
 }
 
 /// GeoJSON 2008's `crs` member is obsolete, but files still carry it; honour what it says.
@@ -77,7 +99,11 @@ fn check_legacy_crs(crs: &serde_json::Value) -> Result<(), SourceError> {
         || upper.ends_with("EPSG::4326")
         || upper.ends_with("EPSG:4326")
         || upper.ends_with("EPSG/0/4326");
-    if lonlat { Ok(()) } else { Err(SourceError::Crs(name.to_string())) }
+    if lonlat {
+        Ok(())
+    } else {
+        Err(SourceError::Crs(name.to_string()))
+    }
 }
 
 fn json_type(value: &serde_json::Value) -> Option<FieldType> {

@@ -50,7 +50,9 @@ pub enum SourceError {
     GeoJson(String),
     #[error("not valid CSV: {0}")]
     Csv(String),
-    #[error("unsupported coordinate reference system {0}: only EPSG:4326 / OGC:CRS84 longitude/latitude is accepted")]
+    #[error(
+        "unsupported coordinate reference system {0}: only EPSG:4326 / OGC:CRS84 longitude/latitude is accepted"
+    )]
     Crs(String),
     #[error("feature {feature}: {reason}")]
     InvalidFeature { feature: u64, reason: String },

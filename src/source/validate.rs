@@ -10,7 +10,10 @@ pub fn check_geometry(geometry: &Geometry<f64>) -> Result<(), String> {
     }
     for c in geometry.coords_iter() {
         if !c.x.is_finite() || !c.y.is_finite() {
-            return Err(format!("coordinate ({}, {}) is not a finite number", c.x, c.y));
+            return Err(format!(
+                "coordinate ({}, {}) is not a finite number",
+                c.x, c.y
+            ));
         }
         if !(-180.0..=180.0).contains(&c.x) || !(-90.0..=90.0).contains(&c.y) {
             return Err(format!(
@@ -26,7 +29,7 @@ pub fn check_geometry(geometry: &Geometry<f64>) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use geo::{point, LineString};
+    use geo::{LineString, point};
 
     #[test]
     fn refuses_bad_coordinates() {

@@ -31,7 +31,11 @@ impl EncodedTile {
             enc.finish().unwrap_or_default()
         };
         let etag = format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&raw));
-        EncodedTile { raw: raw.into(), gzip: gzip.into(), etag }
+        EncodedTile {
+            raw: raw.into(),
+            gzip: gzip.into(),
+            etag,
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -60,7 +64,9 @@ impl TileCache {
             moka::sync::Cache::builder()
                 .max_capacity(max_bytes)
                 .weigher(|_k, v: &Arc<EncodedTile>| {
-                    (v.raw.len() + v.gzip.len() + 64).try_into().unwrap_or(u32::MAX)
+                    (v.raw.len() + v.gzip.len() + 64)
+                        .try_into()
+                        .unwrap_or(u32::MAX)
                 })
                 .build()
         });

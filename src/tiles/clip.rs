@@ -63,7 +63,10 @@ fn clip_segment(a: Pt, b: Pt, clip: ClipBox) -> Option<(Pt, Pt)> {
             }
         }
     }
-    Some(((a.0 + t0 * dx, a.1 + t0 * dy), (a.0 + t1 * dx, a.1 + t1 * dy)))
+    Some((
+        (a.0 + t0 * dx, a.1 + t0 * dy),
+        (a.0 + t1 * dx, a.1 + t1 * dy),
+    ))
 }
 
 /// Splits a line into the parts that fall inside the clip box.
@@ -145,20 +148,35 @@ pub fn clip_ring(ring: &[Pt], clip: ClipBox) -> Vec<Pt> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    const CLIP: ClipBox = ClipBox { min: 0.0, max: 10.0 };
+    const CLIP: ClipBox = ClipBox {
+        min: 0.0,
+        max: 10.0,
+    };
 
     #[test]
     fn line_leaving_and_reentering_splits_in_two() {
         let parts = clip_line(&[(5.0, 5.0), (15.0, 5.0), (15.0, 8.0), (5.0, 8.0)], CLIP);
-        assert_eq!(parts, vec![vec![(5.0, 5.0), (10.0, 5.0)], vec![(10.0, 8.0), (5.0, 8.0)]]);
+        assert_eq!(
+            parts,
+            vec![vec![(5.0, 5.0), (10.0, 5.0)], vec![(10.0, 8.0), (5.0, 8.0)]]
+        );
     }
 
     #[test]
     fn ring_is_cut_to_the_box() {
-        let ring = [(-5.0, -5.0), (5.0, -5.0), (5.0, 5.0), (-5.0, 5.0), (-5.0, -5.0)];
+        let ring = [
+            (-5.0, -5.0),
+            (5.0, -5.0),
+            (5.0, 5.0),
+            (-5.0, 5.0),
+            (-5.0, -5.0),
+        ];
         let out = clip_ring(&ring, CLIP);
         assert_eq!(out.len(), 4);
-        assert!(out.iter().all(|p| (0.0..=5.0).contains(&p.0) && (0.0..=5.0).contains(&p.1)));
+        assert!(
+            out.iter()
+                .all(|p| (0.0..=5.0).contains(&p.0) && (0.0..=5.0).contains(&p.1))
+        );
         assert!(clip_ring(&[(20.0, 20.0), (30.0, 20.0), (30.0, 30.0)], CLIP).is_empty());
     }
 }

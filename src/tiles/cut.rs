@@ -47,7 +47,10 @@ pub struct TileLayer<'a> {
 /// in the same order.
 pub fn cut_layer(layer: &Layer, tile: TileId) -> TileLayer<'_> {
     let projector = tile.projector();
-    let clip = ClipBox { min: -f64::from(BUFFER), max: f64::from(EXTENT + BUFFER) };
+    let clip = ClipBox {
+        min: -f64::from(BUFFER),
+        max: f64::from(EXTENT + BUFFER),
+    };
     let mut features = Vec::new();
     let mut single_points: Vec<(usize, IPt)> = Vec::new();
 
@@ -74,10 +77,15 @@ pub fn cut_layer(layer: &Layer, tile: TileId) -> TileLayer<'_> {
     let points = if thinned {
         thin_points(single_points)
     } else {
-        single_points.into_iter().map(|(pos, p)| (pos, p, 1)).collect()
+        single_points
+            .into_iter()
+            .map(|(pos, p)| (pos, p, 1))
+            .collect()
     };
     features.extend(
-        points.into_iter().map(|(pos, p, n)| point_feature(layer, pos, p, thinned.then_some(n))),
+        points
+            .into_iter()
+            .map(|(pos, p, n)| point_feature(layer, pos, p, thinned.then_some(n))),
     );
     features.sort_by_key(|f| f.id);
     TileLayer { layer, features }
@@ -135,7 +143,11 @@ impl Parts {
 }
 
 fn project_all(coords: &LineString, projector: &Projector) -> Vec<Pt> {
-    coords.0.iter().map(|c| projector.project(c.x, c.y)).collect()
+    coords
+        .0
+        .iter()
+        .map(|c| projector.project(c.x, c.y))
+        .collect()
 }
 
 fn collect(geometry: &Geometry, projector: &Projector, clip: ClipBox, parts: &mut Parts) {
@@ -149,7 +161,10 @@ fn collect(geometry: &Geometry, projector: &Projector, clip: ClipBox, parts: &mu
             parts.points.dedup();
         }
         Geometry::Line(l) => push_line(
-            &[projector.project(l.start.x, l.start.y), projector.project(l.end.x, l.end.y)],
+            &[
+                projector.project(l.start.x, l.start.y),
+                projector.project(l.end.x, l.end.y),
+            ],
             clip,
             parts,
         ),
@@ -226,7 +241,9 @@ fn push_polygon(polygon: &geo::Polygon, projector: &Projector, clip: ClipBox, pa
     if exterior.len() < 4 || clip.misses(&exterior) {
         return;
     }
-    let Some(exterior) = tile_ring(&exterior, clip, true) else { return };
+    let Some(exterior) = tile_ring(&exterior, clip, true) else {
+        return;
+    };
     parts.polygons.push(exterior);
     for hole in polygon.interiors() {
         let hole = project_all(hole, projector);
@@ -275,10 +292,9 @@ fn remove_spikes(ring: &mut Vec<IPt>) {
             let next = ring[(i + 1) % n];
             if prev == next {
                 // Remove the spike tip and one copy of the repeated neighbour.
-                let mut remove = vec![i, (i + 1) % n];
-                remove.sort_unstable();
-                ring.remove(remove[1]);
-                ring.remove(remove[0]);
+                let (a, b) = (i.min((i + 1) % n), i.max((i + 1) % n));
+                ring.remove(b);
+                ring.remove(a);
                 changed = true;
                 break;
             }
@@ -305,15 +321,27 @@ mod tests {
 
     #[test]
     fn ring_that_collapses_after_snapping_is_dropped() {
-        let clip = ClipBox { min: -64.0, max: 4160.0 };
+        let clip = ClipBox {
+            min: -64.0,
+            max: 4160.0,
+        };
         let tiny = [(10.1, 10.1), (10.2, 10.1), (10.2, 10.2), (10.1, 10.1)];
         assert_eq!(tile_ring(&tiny, clip, true), None);
     }
 
     #[test]
     fn rings_are_wound_for_mvt() {
-        let clip = ClipBox { min: -64.0, max: 4160.0 };
-        let square = [(0.0, 0.0), (0.0, 100.0), (100.0, 100.0), (100.0, 0.0), (0.0, 0.0)];
+        let clip = ClipBox {
+            min: -64.0,
+            max: 4160.0,
+        };
+        let square = [
+            (0.0, 0.0),
+            (0.0, 100.0),
+            (100.0, 100.0),
+            (100.0, 0.0),
+            (0.0, 0.0),
+        ];
         let ext = tile_ring(&square, clip, true).expect("square survives");
         assert!(signed_area2(&ext) > 0);
         let hole = tile_ring(&square, clip, false).expect("square survives");

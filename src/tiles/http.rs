@@ -24,13 +24,21 @@ const MAX_COMPOSITE_LAYERS: usize = 16;
 pub fn resolve_layers(snapshot: &Snapshot, spec: &str) -> Result<Vec<Arc<Layer>>, ApiError> {
     let ids: Vec<&str> = spec.split(',').collect();
     if ids.len() > MAX_COMPOSITE_LAYERS {
-        return Err(ApiError::invalid("layers", format!("at most {MAX_COMPOSITE_LAYERS} layers per tile")));
+        return Err(ApiError::invalid(
+            "layers",
+            format!("at most {MAX_COMPOSITE_LAYERS} layers per tile"),
+        ));
     }
     let mut layers: Vec<Arc<Layer>> = Vec::with_capacity(ids.len());
     for id in ids {
-        let layer = snapshot.get(id).ok_or_else(|| ApiError::UnknownLayer(id.to_string()))?;
+        let layer = snapshot
+            .get(id)
+            .ok_or_else(|| ApiError::UnknownLayer(id.to_string()))?;
         if layers.iter().any(|l| l.meta.id == id) {
-            return Err(ApiError::invalid("layers", format!("layer {id:?} is listed twice")));
+            return Err(ApiError::invalid(
+                "layers",
+                format!("layer {id:?} is listed twice"),
+            ));
         }
         layers.push(layer.clone());
     }
@@ -45,13 +53,17 @@ pub async fn tile(
 ) -> Result<Response, ApiError> {
     reject_query(query.as_deref(), &[])?;
     let Some(y) = y.strip_suffix(".mvt").or_else(|| y.strip_suffix(".pbf")) else {
-        return Err(ApiError::NoRoute(format!("/tiles/{spec}/{z}/{x}/{y} (tiles end in .mvt)")));
+        return Err(ApiError::NoRoute(format!(
+            "/tiles/{spec}/{z}/{x}/{y} (tiles end in .mvt)"
+        )));
     };
     let tile = TileId::parse(&z, &x, y)?;
     let layers = resolve_layers(&state.catalog.snapshot(), &spec)?;
     let key = TileKey {
         layers: spec.as_str().into(),
-        versions: layers.iter().fold(0u64, |h, l| h.rotate_left(7) ^ l.version),
+        versions: layers
+            .iter()
+            .fold(0u64, |h, l| h.rotate_left(7) ^ l.version),
         tile,
     };
     let encoded = match state.tiles.get(&key) {
@@ -59,10 +71,11 @@ pub async fn tile(
         None => {
             // Cutting a dense low-zoom tile takes milliseconds of CPU: keep it off the
             // async workers. A panic here becomes a 500 for this request only.
-            let encoded = tokio::task::spawn_blocking(move || render(&layers, tile).map(EncodedTile::new))
-                .await
-                .map_err(|e| ApiError::Internal(format!("tile task failed: {e}")))?
-                .map_err(|e| ApiError::Internal(format!("tile encoding failed: {e}")))?;
+            let encoded =
+                tokio::task::spawn_blocking(move || render(&layers, tile).map(EncodedTile::new))
+                    .await
+                    .map_err(|e| ApiError::Internal(format!("tile task failed: {e}")))?
+                    .map_err(|e| ApiError::Internal(format!("tile encoding failed: {e}")))?;
             let encoded = Arc::new(encoded);
             state.tiles.insert(key, encoded.clone());
             encoded
@@ -93,7 +106,10 @@ fn tile_response(tile: &EncodedTile, headers: &HeaderMap) -> Response {
     let not_modified = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == tile.etag || t.trim() == "*"));
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim() == tile.etag || t.trim() == "*")
+        });
     let mut builder = Response::builder()
         .header(header::ETAG, etag)
         .header(header::CACHE_CONTROL, TILE_CACHE_CONTROL)
@@ -131,7 +147,11 @@ pub async fn tilejson(
         .ok_or_else(|| ApiError::NoRoute(format!("/tiles/{name} (TileJSON ends in .json)")))?;
     let layers = resolve_layers(&state.catalog.snapshot(), spec)?;
     let doc = tilejson::build(&layers, spec, &base_url(&state, &headers));
-    Ok(([(header::CACHE_CONTROL, "public, max-age=60")], axum::Json(doc)).into_response())
+    Ok((
+        [(header::CACHE_CONTROL, "public, max-age=60")],
+        axum::Json(doc),
+    )
+        .into_response())
 }
 
 /// `GET /tiles`: every layer's TileJSON URL, like martin's catalog.
@@ -166,11 +186,20 @@ mod tests {
     fn gzip_negotiation() {
         let mut h = HeaderMap::new();
         assert!(!accepts_gzip(&h));
-        h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("br, gzip;q=0.8"));
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("br, gzip;q=0.8"),
+        );
         assert!(accepts_gzip(&h));
-        h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip;q=0"));
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("gzip;q=0"),
+        );
         assert!(!accepts_gzip(&h));
-        h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("identity"));
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("identity"),
+        );
         assert!(!accepts_gzip(&h));
     }
 }

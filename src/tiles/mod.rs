@@ -32,7 +32,12 @@ pub enum TileIdError {
     #[error("zoom {0} is beyond the maximum zoom {MAX_ZOOM}")]
     ZoomTooLarge(u64),
     #[error("tile {axis}={value} is outside zoom {z}, where it must be below {limit}")]
-    OutOfRange { axis: &'static str, value: u64, z: u8, limit: u64 },
+    OutOfRange {
+        axis: &'static str,
+        value: u64,
+        z: u8,
+        limit: u64,
+    },
 }
 
 impl TileId {
@@ -41,7 +46,8 @@ impl TileId {
             if s.is_empty() || s.len() > 10 || !s.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(TileIdError::NotInteger(name, s.to_string()));
             }
-            s.parse::<u64>().map_err(|_| TileIdError::NotInteger(name, s.to_string()))
+            s.parse::<u64>()
+                .map_err(|_| TileIdError::NotInteger(name, s.to_string()))
         };
         let z = num("z", z)?;
         if z > u64::from(MAX_ZOOM) {
@@ -52,11 +58,20 @@ impl TileId {
         let coord = |axis: &'static str, s: &str| {
             let value = num(axis, s)?;
             if value >= limit {
-                return Err(TileIdError::OutOfRange { axis, value, z, limit });
+                return Err(TileIdError::OutOfRange {
+                    axis,
+                    value,
+                    z,
+                    limit,
+                });
             }
             Ok(value as u32)
         };
-        Ok(TileId { z, x: coord("x", x)?, y: coord("y", y)? })
+        Ok(TileId {
+            z,
+            x: coord("x", x)?,
+            y: coord("y", y)?,
+        })
     }
 
     /// Tiles per axis at this zoom.
@@ -80,10 +95,18 @@ impl TileId {
             } else if v >= 1.0 {
                 -90.0
             } else {
-                (std::f64::consts::PI * (1.0 - 2.0 * v)).sinh().atan().to_degrees()
+                (std::f64::consts::PI * (1.0 - 2.0 * v))
+                    .sinh()
+                    .atan()
+                    .to_degrees()
             }
         };
-        BBox { west: lon(x0), south: lat(y1), east: lon(x1), north: lat(y0) }
+        BBox {
+            west: lon(x0),
+            south: lat(y1),
+            east: lon(x1),
+            north: lat(y0),
+        }
     }
 
     /// Converts lon/lat to this tile's coordinate space (y down, 0..EXTENT inside the tile).
@@ -110,8 +133,21 @@ impl Projector {
         let lat = lat.clamp(-MAX_LAT, MAX_LAT).to_radians();
         let u = (lon + 180.0) / 360.0;
         let v = (1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0;
-        (u * self.scale - self.origin_x, v * self.scale - self.origin_y)
+        (
+            u * self.scale - self.origin_x,
+            v * self.scale - self.origin_y,
+        )
     }
+}
+
+/// Cuts and encodes `layers` (one MVT layer each) for `tile`: the whole pure pipeline
+/// from in-memory features to tile bytes, before any HTTP or caching.
+pub fn render(
+    layers: &[std::sync::Arc<crate::catalog::Layer>],
+    tile: TileId,
+) -> Result<Vec<u8>, mvt::Error> {
+    let cuts: Vec<cut::TileLayer> = layers.iter().map(|l| cut::cut_layer(l, tile)).collect();
+    encode::encode_tile(&cuts)
 }
 
 #[cfg(test)]
@@ -120,10 +156,22 @@ mod tests {
 
     #[test]
     fn parses_and_rejects_tile_ids() {
-        assert_eq!(TileId::parse("0", "0", "0"), Ok(TileId { z: 0, x: 0, y: 0 }));
-        assert_eq!(TileId::parse("22", "4194303", "0").map(|t| t.x), Ok(4_194_303));
-        assert!(matches!(TileId::parse("23", "0", "0"), Err(TileIdError::ZoomTooLarge(23))));
-        assert!(matches!(TileId::parse("2", "4", "0"), Err(TileIdError::OutOfRange { .. })));
+        assert_eq!(
+            TileId::parse("0", "0", "0"),
+            Ok(TileId { z: 0, x: 0, y: 0 })
+        );
+        assert_eq!(
+            TileId::parse("22", "4194303", "0").map(|t| t.x),
+            Ok(4_194_303)
+        );
+        assert!(matches!(
+            TileId::parse("23", "0", "0"),
+            Err(TileIdError::ZoomTooLarge(23))
+        ));
+        assert!(matches!(
+            TileId::parse("2", "4", "0"),
+            Err(TileIdError::OutOfRange { .. })
+        ));
         for bad in ["-1", "1.5", "", "a", "+1", "99999999999"] {
             assert!(TileId::parse(bad, "0", "0").is_err(), "{bad}");
         }
@@ -140,11 +188,4 @@ mod tests {
         let b = t.query_bbox();
         assert!(b.west < 0.0 && b.east == 180.0 && b.north == 90.0 && b.south < 0.0);
     }
-}
-
-/// Cuts and encodes `layers` (one MVT layer each) for `tile`: the whole pure pipeline
-/// from in-memory features to tile bytes, before any HTTP or caching.
-pub fn render(layers: &[std::sync::Arc<crate::catalog::Layer>], tile: TileId) -> Result<Vec<u8>, mvt::Error> {
-    let cuts: Vec<cut::TileLayer> = layers.iter().map(|l| cut::cut_layer(l, tile)).collect();
-    encode::encode_tile(&cuts)
 }

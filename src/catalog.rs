@@ -38,6 +38,10 @@ pub struct LayerMeta {
     /// The property that classifies features (commodity, slip type, lithology...).
     #[serde(default)]
     pub classify: Option<String>,
+    /// Properties holding `", "`-separated lists (e.g. `commodities`): an equality filter
+    /// on one matches any element, so `?commodities=Nickel` finds every nickel occurrence.
+    #[serde(default)]
+    pub lists: Vec<String>,
 }
 
 fn default_kind() -> String {

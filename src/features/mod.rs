@@ -223,7 +223,7 @@ async fn items(
     let snapshot = state.catalog.snapshot();
     let layer = layer(&snapshot, &id)?.clone();
     let query = query::parse_items_query(&layer, params(q.as_deref()))?;
-    let matched = query::select(&layer, query.bbox.as_ref(), &query.filters);
+    let matched = query::select(&layer, &query.selection());
 
     if query.format != ItemsFormat::GeoJson {
         let start = query.offset.min(matched.len());

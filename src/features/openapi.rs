@@ -54,6 +54,9 @@ pub fn document(base: &str, snapshot: &Snapshot) -> Json {
             json!({ "name": "datetime", "in": "query", "required": false,
                     "description": "RFC 3339 instant or interval; layers carry no time yet, so all features match",
                     "schema": { "type": "string" } }),
+            json!({ "name": "q", "in": "query", "required": false,
+                    "description": "Free-text search: features with a text property containing this (case-insensitive)",
+                    "schema": { "type": "string" } }),
             f_param(&["json", "geojson", "fgb", "csv"]),
         ];
         for field in &layer.fields {

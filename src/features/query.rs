@@ -5,13 +5,16 @@ use geo::{Intersects, Rect, coord};
 
 use crate::catalog::Layer;
 use crate::error::ApiError;
+use crate::feature::Value;
 use crate::index::BBox;
 
 pub const DEFAULT_LIMIT: usize = 100;
 pub const MAX_LIMIT: usize = 10_000;
 const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 /// Parameters `/items` defines besides property filters.
-pub const ITEMS_PARAMS: [&str; 6] = ["bbox", "bbox-crs", "limit", "offset", "f", "datetime"];
+pub const ITEMS_PARAMS: [&str; 7] = ["bbox", "bbox-crs", "limit", "offset", "f", "datetime", "q"];
+/// Separator of list-valued properties (see `LayerMeta::lists`).
+pub const LIST_SEPARATOR: &str = ", ";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ItemsFormat {
@@ -20,14 +23,44 @@ pub enum ItemsFormat {
     Csv,
 }
 
+/// `?name=a&name=b`: the property equals one of the values (or, for a list property,
+/// one of its elements does).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PropertyFilter {
+    pub field: usize,
+    pub any_of: Vec<String>,
+    pub is_list: bool,
+}
+
+impl PropertyFilter {
+    fn matches(&self, value: &Value) -> bool {
+        match value {
+            Value::String(s) if self.is_list => s
+                .split(LIST_SEPARATOR)
+                .any(|item| self.any_of.iter().any(|v| v == item.trim())),
+            other => self.any_of.iter().any(|v| other.matches_text(v)),
+        }
+    }
+}
+
+/// The criteria of a selection, apart from paging.
+#[derive(Debug, Clone, Default)]
+pub struct Selection<'a> {
+    pub bbox: Option<&'a BBox>,
+    pub filters: &'a [PropertyFilter],
+    /// Lower-cased search text.
+    pub text: Option<&'a str>,
+}
+
 #[derive(Debug, Clone)]
 pub struct ItemsQuery {
     pub bbox: Option<BBox>,
     /// Page size after clamping to [`MAX_LIMIT`]; `None` when the client gave none.
     pub limit: Option<usize>,
     pub offset: usize,
-    /// `(field index, text)` equality filters.
-    pub filters: Vec<(usize, String)>,
+    pub filters: Vec<PropertyFilter>,
+    /// Free-text search: case-insensitive substring of any string property.
+    pub text: Option<String>,
     pub format: ItemsFormat,
     /// The parameters as given, to rebuild `self`/`next`/`prev` links.
     pub params: Vec<(String, String)>,
@@ -37,6 +70,14 @@ impl ItemsQuery {
     /// GeoJSON pages default to [`DEFAULT_LIMIT`]; downloads return everything unless asked.
     pub fn page_size(&self) -> usize {
         self.limit.unwrap_or(DEFAULT_LIMIT)
+    }
+
+    pub fn selection(&self) -> Selection<'_> {
+        Selection {
+            bbox: self.bbox.as_ref(),
+            filters: &self.filters,
+            text: self.text.as_deref(),
+        }
     }
 }
 
@@ -129,14 +170,20 @@ pub fn parse_items_query(
         limit: None,
         offset: 0,
         filters: Vec::new(),
+        text: None,
         format: ItemsFormat::GeoJson,
         params: Vec::new(),
     };
     for (i, (name, value)) in params.iter().enumerate() {
-        if params[..i].iter().any(|(n, _)| n == name) {
+        let repeated = params[..i].iter().any(|(n, _)| n == name);
+        if repeated && ITEMS_PARAMS.contains(&name.as_str()) {
             return Err(ApiError::invalid(name, "given more than once"));
         }
         match name.as_str() {
+            "q" if value.trim().is_empty() => {
+                return Err(ApiError::invalid("q", "must not be empty"));
+            }
+            "q" => q.text = Some(value.trim().to_lowercase()),
             "bbox" => q.bbox = Some(parse_bbox(value)?),
             "bbox-crs" if value == CRS84 => {}
             "bbox-crs" => {
@@ -162,7 +209,14 @@ pub fn parse_items_query(
                 }
             }
             property => match layer.field_index(property) {
-                Some(idx) => q.filters.push((idx, value.clone())),
+                Some(field) => match q.filters.iter_mut().find(|f| f.field == field) {
+                    Some(filter) => filter.any_of.push(value.clone()),
+                    None => q.filters.push(PropertyFilter {
+                        field,
+                        any_of: vec![value.clone()],
+                        is_list: layer.meta.lists.iter().any(|l| l == property),
+                    }),
+                },
                 None => {
                     return Err(ApiError::UnknownParameter(
                         property.to_string(),
@@ -180,25 +234,38 @@ pub fn parse_items_query(
     Ok(q)
 }
 
-/// Positions (ascending) of the features matching the bbox and the property filters.
-pub fn select(layer: &Layer, bbox: Option<&BBox>, filters: &[(usize, String)]) -> Vec<u32> {
-    let matches_filters = |pos: &u32| {
+/// Positions (ascending) of the features matching every criterion of `selection`.
+pub fn select(layer: &Layer, selection: &Selection) -> Vec<u32> {
+    let matches = |pos: &u32| {
         let props = &layer.features[*pos as usize].properties;
-        filters
-            .iter()
-            .all(|(idx, text)| props[*idx].matches_text(text))
+        selection.filters.iter().all(|f| f.matches(&props[f.field]))
+            && selection.text.is_none_or(|text| {
+                props
+                    .iter()
+                    .any(|v| matches!(v, Value::String(s) if contains_ignore_case(s, text)))
+            })
     };
-    match bbox {
+    match selection.bbox {
         Some(bbox) => layer
             .index
             .query(bbox)
             .into_iter()
             .filter(|pos| geometry_intersects(&layer.features[*pos as usize].geometry, bbox))
-            .filter(matches_filters)
+            .filter(matches)
             .collect(),
-        None => (0..layer.features.len() as u32)
-            .filter(matches_filters)
-            .collect(),
+        None => (0..layer.features.len() as u32).filter(matches).collect(),
+    }
+}
+
+/// `needle` must already be lower case.
+fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
+    if haystack.is_ascii() && needle.is_ascii() {
+        haystack
+            .as_bytes()
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+    } else {
+        haystack.to_lowercase().contains(needle)
     }
 }
 

@@ -1,0 +1,108 @@
+//! Shared test harness: the real router over the real bundled data.
+#![allow(dead_code)]
+
+use std::sync::{Arc, OnceLock};
+
+use amis_webgis::catalog::{Catalog, Layer, load_data_dir};
+use amis_webgis::config::ServeArgs;
+use amis_webgis::server::{AppState, router};
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+pub fn data_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data")
+}
+
+/// The bundled layers, loaded once per test binary.
+pub fn layers() -> &'static Vec<Arc<Layer>> {
+    static LAYERS: OnceLock<Vec<Arc<Layer>>> = OnceLock::new();
+    LAYERS.get_or_init(|| {
+        let report = load_data_dir(&data_dir()).expect("bundled manifest loads");
+        assert!(
+            report.errors.is_empty(),
+            "bundled data has errors: {:?}",
+            report.errors
+        );
+        report.layers
+    })
+}
+
+pub fn layer(id: &str) -> Arc<Layer> {
+    layers()
+        .iter()
+        .find(|l| l.meta.id == id)
+        .cloned()
+        .expect("bundled layer exists")
+}
+
+pub fn state() -> AppState {
+    AppState::new(Catalog::new(layers().clone()), &ServeArgs::default())
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+}
+
+pub async fn send(request: Request<Body>) -> Reply {
+    let response = router(state())
+        .oneshot(request)
+        .await
+        .expect("router never fails");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+pub async fn get(uri: &str) -> Reply {
+    send(
+        Request::get(uri)
+            .header("host", "test.local")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await
+}
+
+/// Asserts the reply is a JSON error with the given status, and returns its description.
+pub fn assert_error(reply: &Reply, status: StatusCode, uri: &str) -> String {
+    assert_eq!(
+        reply.status,
+        status,
+        "{uri}: {}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let body = reply.json();
+    assert!(body["code"].is_string(), "{uri}: no code in {body}");
+    let description = body["description"].as_str().unwrap_or_default().to_string();
+    assert!(!description.is_empty(), "{uri}: no description");
+    description
+}

@@ -1,0 +1,438 @@
+//! Vector tiles over HTTP, decoded with geozero's MVT reader (not our encoder's code).
+
+mod common;
+
+use amis_webgis::tiles::{BUFFER, EXTENT};
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::{assert_error, get, send};
+use geozero::mvt::{Message, Tile, tile};
+
+fn decode(bytes: &[u8]) -> Tile {
+    Tile::decode(bytes).expect("valid MVT protobuf")
+}
+
+/// Decodes a feature's geometry commands as MVT 2.1 section 4.3 specifies. Written here
+/// rather than taken from geozero, whose polygon reader (0.15) miscomputes ring winding
+/// (its closing term re-adds the MoveTo delta) and rejects valid tiles.
+fn geometry(feature: &tile::Feature) -> geo::Geometry<f64> {
+    let zigzag = |v: u32| f64::from(((v >> 1) as i32) ^ -((v & 1) as i32));
+    let mut parts: Vec<Vec<geo::Coord>> = Vec::new();
+    let (mut x, mut y) = (0.0, 0.0);
+    let mut words = feature.geometry.iter().copied();
+    while let Some(command) = words.next() {
+        let (id, count) = (command & 7, command >> 3);
+        match id {
+            1 | 2 => {
+                for _ in 0..count {
+                    x += zigzag(words.next().expect("parameter"));
+                    y += zigzag(words.next().expect("parameter"));
+                    if id == 1 {
+                        parts.push(Vec::new());
+                    }
+                    parts
+                        .last_mut()
+                        .expect("MoveTo first")
+                        .push(geo::coord! { x: x, y: y });
+                }
+            }
+            7 => {
+                assert_eq!(count, 1, "ClosePath count");
+                let ring = parts.last_mut().expect("ring");
+                ring.push(ring[0]);
+            }
+            other => panic!("unknown command {other}"),
+        }
+    }
+    assert!(!parts.is_empty(), "feature has geometry");
+    match feature.r#type {
+        Some(t) if t == tile::GeomType::Point as i32 => {
+            let points: Vec<geo::Point> =
+                parts.concat().into_iter().map(geo::Point::from).collect();
+            if points.len() == 1 {
+                points[0].into()
+            } else {
+                geo::MultiPoint(points).into()
+            }
+        }
+        Some(t) if t == tile::GeomType::Linestring as i32 => {
+            let lines: Vec<geo::LineString> = parts.into_iter().map(geo::LineString).collect();
+            if lines.len() == 1 {
+                lines[0].clone().into()
+            } else {
+                geo::MultiLineString(lines).into()
+            }
+        }
+        Some(t) if t == tile::GeomType::Polygon as i32 => {
+            // Spec 4.3.4.4: a ring of positive area starts a new polygon, negative ones are its holes.
+            let mut polygons: Vec<(geo::LineString, Vec<geo::LineString>)> = Vec::new();
+            for ring in parts.into_iter().map(geo::LineString) {
+                assert!(ring.is_closed(), "polygon rings end with ClosePath");
+                let area = area2(&ring);
+                assert!(area != 0.0, "ring of zero area");
+                if area > 0.0 {
+                    polygons.push((ring, Vec::new()));
+                } else {
+                    polygons
+                        .last_mut()
+                        .expect("first ring is an exterior (positive area)")
+                        .1
+                        .push(ring);
+                }
+            }
+            let polygons: Vec<geo::Polygon> = polygons
+                .into_iter()
+                .map(|(e, h)| geo::Polygon::new(e, h))
+                .collect();
+            if polygons.len() == 1 {
+                polygons[0].clone().into()
+            } else {
+                geo::MultiPolygon(polygons).into()
+            }
+        }
+        other => panic!("unknown geometry type {other:?}"),
+    }
+}
+
+fn tag<'a>(layer: &'a tile::Layer, feature: &tile::Feature, key: &str) -> Option<&'a tile::Value> {
+    feature
+        .tags
+        .chunks(2)
+        .find_map(|kv| (layer.keys[kv[0] as usize] == key).then(|| &layer.values[kv[1] as usize]))
+}
+
+/// Twice the signed area by the surveyor's formula in tile coordinates (y down).
+fn area2(ring: &geo::LineString) -> f64 {
+    ring.0
+        .windows(2)
+        .map(|w| w[0].x * w[1].y - w[1].x * w[0].y)
+        .sum()
+}
+
+async fn tile_bytes(uri: &str) -> Vec<u8> {
+    let reply = get(uri).await;
+    assert_eq!(reply.status, StatusCode::OK, "{uri}");
+    assert_eq!(
+        reply.header("content-type"),
+        "application/vnd.mapbox-vector-tile"
+    );
+    reply.body
+}
+
+#[tokio::test]
+async fn z0_tile_holds_every_occurrence_with_typed_properties() {
+    let tile = decode(&tile_bytes("/tiles/mineral-occurrences/0/0/0.mvt").await);
+    assert_eq!(tile.layers.len(), 1);
+    let layer = &tile.layers[0];
+    assert_eq!(layer.name, "mineral-occurrences");
+    assert_eq!(layer.version, 2);
+    assert_eq!(layer.extent, Some(EXTENT));
+    assert_eq!(layer.features.len(), 714);
+    let ok_tedi = layer
+        .features
+        .iter()
+        .find(|f| tag(layer, f, "name").and_then(|v| v.string_value.as_deref()) == Some("Ok Tedi"))
+        .expect("Ok Tedi is in the tile");
+    assert_eq!(ok_tedi.id, Some(1));
+    assert_eq!(
+        tag(layer, ok_tedi, "country").and_then(|v| v.string_value.as_deref()),
+        Some("Indonesia")
+    );
+    let mut ids: Vec<u64> = layer.features.iter().filter_map(|f| f.id).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 714, "feature ids are unique");
+}
+
+#[tokio::test]
+async fn tile_features_match_the_items_api_for_the_same_area() {
+    // z6 tile over Luzon (Philippines).
+    let tile = decode(&tile_bytes("/tiles/mineral-occurrences/6/53/29.mvt").await);
+    let inside = tile.layers[0]
+        .features
+        .iter()
+        .filter(|f| {
+            let geo::Geometry::Point(p) = geometry(f) else {
+                panic!("points only")
+            };
+            (0.0..f64::from(EXTENT)).contains(&p.x()) && (0.0..f64::from(EXTENT)).contains(&p.y())
+        })
+        .count();
+    // The tile's own bounds (without buffer), from its corners.
+    let n = 64.0f64;
+    let lon = |x: f64| x / n * 360.0 - 180.0;
+    let lat = |y: f64| {
+        (std::f64::consts::PI * (1.0 - 2.0 * y / n))
+            .sinh()
+            .atan()
+            .to_degrees()
+    };
+    let bbox = format!("{},{},{},{}", lon(53.0), lat(30.0), lon(54.0), lat(29.0));
+    let items = get(&format!(
+        "/api/collections/mineral-occurrences/items?bbox={bbox}&limit=10000"
+    ))
+    .await
+    .json();
+    let expected = items["numberMatched"].as_u64().expect("numberMatched");
+    assert!(expected > 10, "the tile is a dense one ({expected})");
+    assert_eq!(inside as u64, expected);
+}
+
+#[tokio::test]
+async fn composite_tile_has_one_valid_layer_each() {
+    let bytes =
+        tile_bytes("/tiles/land,asean-countries,active-faults,mineral-occurrences/5/25/14.mvt")
+            .await;
+    let tile = decode(&bytes);
+    let names: Vec<&str> = tile.layers.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "land",
+            "asean-countries",
+            "active-faults",
+            "mineral-occurrences"
+        ]
+    );
+    let lo = -f64::from(BUFFER);
+    let hi = f64::from(EXTENT + BUFFER);
+    let mut rings = 0;
+    for layer in &tile.layers {
+        assert!(!layer.features.is_empty(), "{}", layer.name);
+        for feature in &layer.features {
+            let g = geometry(feature);
+            for c in geo::CoordsIter::coords_iter(&g) {
+                assert!(
+                    (lo..=hi).contains(&c.x) && (lo..=hi).contains(&c.y),
+                    "{}: {c:?}",
+                    layer.name
+                );
+            }
+            let polygons: Vec<geo::Polygon> = match g {
+                geo::Geometry::Polygon(p) => vec![p],
+                geo::Geometry::MultiPolygon(mp) => mp.0,
+                _ => vec![],
+            };
+            for p in polygons {
+                assert!(p.exterior().is_closed());
+                assert!(
+                    p.exterior().0.len() >= 4,
+                    "exterior has at least 3 distinct points"
+                );
+                assert!(
+                    area2(p.exterior()) > 0.0,
+                    "exterior rings have positive area (MVT 2.1)"
+                );
+                for hole in p.interiors() {
+                    assert!(area2(hole) < 0.0, "holes have negative area");
+                }
+                rings += 1;
+            }
+            if let geo::Geometry::LineString(ls) = &geometry(feature) {
+                assert!(
+                    ls.0.windows(2).all(|w| w[0] != w[1]),
+                    "no zero-length segments"
+                );
+            }
+        }
+    }
+    assert!(rings > 0);
+}
+
+#[tokio::test]
+async fn polygons_stay_valid_at_every_zoom_over_the_region() {
+    // Walk the tiles over Indonesia/Malaysia from z0 to z9 (one path) on both polygon layers.
+    let (lon, lat) = (110.0f64, 1.0f64);
+    for z in 0..=9u8 {
+        let n = f64::from(1u32 << z);
+        let x = ((lon + 180.0) / 360.0 * n) as u32;
+        let y = ((1.0
+            - (lat.to_radians().tan() + 1.0 / lat.to_radians().cos()).ln() / std::f64::consts::PI)
+            / 2.0
+            * n) as u32;
+        let reply = get(&format!("/tiles/land,region-countries/{z}/{x}/{y}.mvt")).await;
+        if reply.status == StatusCode::NO_CONTENT {
+            continue;
+        }
+        for layer in decode(&reply.body).layers {
+            for f in &layer.features {
+                assert_eq!(f.r#type, Some(tile::GeomType::Polygon as i32));
+                let g = geometry(f);
+                let polys = match g {
+                    geo::Geometry::Polygon(p) => vec![p],
+                    geo::Geometry::MultiPolygon(mp) => mp.0,
+                    other => panic!("z{z}: unexpected {other:?}"),
+                };
+                for p in polys {
+                    assert!(
+                        area2(p.exterior()) > 0.0,
+                        "z{z} {}: exterior winding",
+                        layer.name
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn tiles_are_gzipped_when_asked_with_etag_and_cache_headers() {
+    let uri = "/tiles/active-faults/4/12/6.mvt";
+    let plain = get(uri).await;
+    assert_eq!(plain.status, StatusCode::OK);
+    assert!(plain.header("cache-control").contains("max-age"));
+    assert_eq!(plain.header("access-control-allow-origin"), "*");
+    let etag = plain.header("etag").to_string();
+    assert!(etag.starts_with('"'));
+
+    let gz = send(
+        Request::get(uri)
+            .header("accept-encoding", "gzip")
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await;
+    assert_eq!(gz.header("content-encoding"), "gzip");
+    let mut raw = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(gz.body.as_slice()),
+        &mut raw,
+    )
+    .expect("gunzip");
+    assert_eq!(raw, plain.body);
+
+    let revalidate = send(
+        Request::get(uri)
+            .header("if-none-match", &etag)
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await;
+    assert_eq!(revalidate.status, StatusCode::NOT_MODIFIED);
+}
+
+#[tokio::test]
+async fn empty_tile_is_204_and_high_zoom_works() {
+    // Mid-Pacific: no data.
+    assert_eq!(
+        get("/tiles/mineral-occurrences/3/0/3.mvt").await.status,
+        StatusCode::NO_CONTENT
+    );
+    // z22 over Grasberg-area occurrence still answers (200 or 204, never an error).
+    let z = 22u32;
+    let n = f64::from(1u32 << z);
+    let (lon, lat) = (137.116667f64, -4.05f64);
+    let x = ((lon + 180.0) / 360.0 * n) as u32;
+    let y = ((1.0
+        - (lat.to_radians().tan() + 1.0 / lat.to_radians().cos()).ln() / std::f64::consts::PI)
+        / 2.0
+        * n) as u32;
+    let reply = get(&format!(
+        "/tiles/mineral-occurrences,asean-countries/{z}/{x}/{y}.mvt"
+    ))
+    .await;
+    assert!(reply.status == StatusCode::OK || reply.status == StatusCode::NO_CONTENT);
+    let full = get(&format!("/tiles/asean-countries/{z}/{x}/{y}.mvt")).await;
+    assert_eq!(
+        full.status,
+        StatusCode::OK,
+        "inside Indonesia the country polygon covers the tile"
+    );
+}
+
+#[tokio::test]
+async fn bad_tile_requests_are_json_errors() {
+    for (uri, status) in [
+        ("/tiles/nope/0/0/0.mvt", StatusCode::NOT_FOUND),
+        (
+            "/tiles/mineral-occurrences,nope/0/0/0.mvt",
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "/tiles/mineral-occurrences/a/0/0.mvt",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/tiles/mineral-occurrences/1/0/0.5.mvt",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/tiles/mineral-occurrences/-1/0/0.mvt",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/tiles/mineral-occurrences/23/0/0.mvt",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/tiles/mineral-occurrences/2/4/0.mvt",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/tiles/mineral-occurrences/2/0/4.mvt",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/tiles/mineral-occurrences/99999999999999999999/0/0.mvt",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/tiles/mineral-occurrences,mineral-occurrences/0/0/0.mvt",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/tiles/mineral-occurrences/0/0/0.png",
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "/tiles/mineral-occurrences/0/0/0.mvt?foo=1",
+            StatusCode::BAD_REQUEST,
+        ),
+        ("/tiles/..%2f..%2fetc/0/0/0.mvt", StatusCode::NOT_FOUND),
+        ("/tiles/%2e%2e/0/0/0.mvt", StatusCode::NOT_FOUND),
+        ("/tiles/a%00b/0/0/0.mvt", StatusCode::NOT_FOUND),
+        ("/tiles/..%2Fdata%2Flayers.toml.json", StatusCode::NOT_FOUND),
+        ("/tiles/nope.json", StatusCode::NOT_FOUND),
+    ] {
+        assert_error(&get(uri).await, status, uri);
+    }
+}
+
+#[tokio::test]
+async fn tilejson_describes_layers_with_absolute_urls() {
+    let reply = get("/tiles/mineral-occurrences,active-faults.json").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let doc = reply.json();
+    assert_eq!(doc["tilejson"], "3.0.0");
+    assert_eq!(
+        doc["tiles"][0],
+        "http://test.local/tiles/mineral-occurrences,active-faults/{z}/{x}/{y}.mvt"
+    );
+    let layers = doc["vector_layers"].as_array().expect("vector_layers");
+    assert_eq!(layers.len(), 2);
+    assert_eq!(layers[0]["id"], "mineral-occurrences");
+    assert_eq!(layers[0]["fields"]["name"], "String");
+    assert_eq!(layers[1]["fields"]["slip_type"], "String");
+    let b = doc["bounds"].as_array().expect("bounds");
+    assert!(b[0].as_f64() < Some(93.0) && b[2].as_f64() > Some(141.0));
+    assert!(
+        doc["attribution"]
+            .as_str()
+            .is_some_and(|a| a.contains("GEM"))
+    );
+    assert_eq!(doc["center"].as_array().map(Vec::len), Some(3));
+
+    let proxied = send(
+        Request::get("/tiles/land.json")
+            .header("host", "internal:8080")
+            .header("x-forwarded-proto", "https")
+            .header("x-forwarded-host", "maps.example.org")
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await
+    .json();
+    assert_eq!(
+        proxied["tiles"][0],
+        "https://maps.example.org/tiles/land/{z}/{x}/{y}.mvt"
+    );
+}

@@ -1,0 +1,324 @@
+//! OGC API – Features over HTTP on the bundled data: every endpoint and every bad input.
+
+mod common;
+
+use std::collections::HashSet;
+
+use axum::http::StatusCode;
+use common::{assert_error, get};
+
+const ITEMS: &str = "/api/collections/mineral-occurrences/items";
+
+#[tokio::test]
+async fn landing_conformance_collections_and_openapi() {
+    let landing = get("/api").await;
+    assert_eq!(landing.status, StatusCode::OK, "/api");
+    let rels: Vec<String> = landing.json()["links"]
+        .as_array()
+        .expect("links")
+        .iter()
+        .map(|l| l["rel"].as_str().unwrap_or_default().to_string())
+        .collect();
+    for rel in ["self", "service-desc", "conformance", "data"] {
+        assert!(rels.iter().any(|r| r == rel), "landing lacks {rel}");
+    }
+    let conf = get("/api/conformance").await.json();
+    assert!(conf["conformsTo"].as_array().is_some_and(|c| {
+        c.iter()
+            .any(|u| u.as_str().is_some_and(|u| u.ends_with("conf/geojson")))
+    }));
+
+    let collections = get("/api/collections").await.json();
+    let ids: Vec<&str> = collections["collections"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|c| c["id"].as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "mineral-occurrences",
+            "active-faults",
+            "asean-countries",
+            "region-countries",
+            "land"
+        ]
+    );
+
+    let occ = get("/api/collections/mineral-occurrences").await.json();
+    assert_eq!(occ["itemType"], "feature");
+    assert_eq!(occ["featureCount"], 714);
+    assert_eq!(occ["classify"], "primary_commodity");
+    let bbox = &occ["extent"]["spatial"]["bbox"][0];
+    assert!(
+        (bbox[0].as_f64().unwrap_or(0.0) - 92.0667).abs() < 1e-3,
+        "{bbox}"
+    );
+    let links = occ["links"].as_array().expect("links");
+    assert!(
+        links
+            .iter()
+            .any(|l| l["rel"] == "items" && l["type"] == "application/geo+json")
+    );
+    assert!(
+        links
+            .iter()
+            .any(|l| l["href"] == "http://test.local/tiles/mineral-occurrences.json")
+    );
+
+    let faults = get("/api/collections/active-faults").await.json();
+    assert_eq!(faults["featureCount"], 276);
+
+    let openapi = get("/api/openapi.json").await;
+    assert!(
+        openapi
+            .header("content-type")
+            .starts_with("application/vnd.oai.openapi+json")
+    );
+    let doc = openapi.json();
+    assert_eq!(doc["openapi"], "3.0.3");
+    let items_path = &doc["paths"]["/collections/mineral-occurrences/items"]["get"];
+    let params: Vec<&str> = items_path["parameters"]
+        .as_array()
+        .expect("params")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    for p in [
+        "bbox",
+        "limit",
+        "offset",
+        "q",
+        "f",
+        "country",
+        "commodities",
+    ] {
+        assert!(params.contains(&p), "openapi lacks parameter {p}");
+    }
+    assert!(doc["paths"]["/collections/land/items/{featureId}"].is_object());
+}
+
+#[tokio::test]
+async fn items_default_page_and_feature_shape() {
+    let reply = get(ITEMS).await;
+    assert_eq!(reply.header("content-type"), "application/geo+json");
+    let fc = reply.json();
+    assert_eq!(fc["type"], "FeatureCollection");
+    assert_eq!(fc["numberMatched"], 714);
+    assert_eq!(fc["numberReturned"], 100);
+    let f = &fc["features"][0];
+    assert_eq!(f["type"], "Feature");
+    assert_eq!(f["geometry"]["type"], "Point");
+    assert!(f["id"].is_u64());
+    assert!(f["properties"]["name"].is_string());
+    assert!(
+        fc["links"]
+            .as_array()
+            .is_some_and(|l| l.iter().any(|l| l["rel"] == "next"))
+    );
+    assert!(
+        !fc["links"]
+            .as_array()
+            .is_some_and(|l| l.iter().any(|l| l["rel"] == "prev"))
+    );
+}
+
+#[tokio::test]
+async fn walking_next_links_returns_every_feature_once() {
+    for (uri, expected) in [
+        (format!("{ITEMS}?limit=37"), 714u64),
+        (format!("{ITEMS}?limit=50&country=Philippines"), 316),
+        (
+            "/api/collections/active-faults/items?limit=100&bbox=95,10,110,30".to_string(),
+            0,
+        ),
+    ] {
+        let mut next = Some(uri.replace("/api", "http://test.local/api"));
+        let mut seen = HashSet::new();
+        let mut matched = None;
+        while let Some(url) = next.take() {
+            let path = url
+                .strip_prefix("http://test.local")
+                .expect("absolute link on our host");
+            let page = get(path).await.json();
+            matched.get_or_insert(page["numberMatched"].as_u64().expect("numberMatched"));
+            let features = page["features"].as_array().expect("features");
+            assert_eq!(page["numberReturned"].as_u64(), Some(features.len() as u64));
+            for f in features {
+                assert!(
+                    seen.insert(f["id"].as_u64().expect("id")),
+                    "feature returned twice"
+                );
+            }
+            next = page["links"]
+                .as_array()
+                .expect("links")
+                .iter()
+                .find(|l| l["rel"] == "next")
+                .and_then(|l| l["href"].as_str())
+                .map(str::to_string);
+        }
+        let matched = matched.expect("one page at least");
+        assert_eq!(seen.len() as u64, matched, "{uri}");
+        if expected > 0 {
+            assert_eq!(matched, expected, "{uri}");
+        } else {
+            assert!(
+                matched > 0 && matched < 276,
+                "{uri}: bbox selects some faults"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn limit_above_maximum_is_clamped_and_paging_continues() {
+    let fc = get("/api/collections/land/items?limit=50000").await.json();
+    assert_eq!(fc["numberReturned"], 631);
+    let fc = get(&format!("{ITEMS}?limit=700&offset=10")).await.json();
+    assert_eq!(fc["numberReturned"], 700);
+    assert!(
+        fc["links"]
+            .as_array()
+            .is_some_and(|l| l.iter().any(|l| l["rel"] == "prev"))
+    );
+    let fc = get(&format!("{ITEMS}?offset=5000")).await.json();
+    assert_eq!(fc["numberReturned"], 0);
+    assert_eq!(fc["numberMatched"], 714);
+}
+
+#[tokio::test]
+async fn filters_bbox_text_and_lists() {
+    let count = |fc: serde_json::Value| fc["numberMatched"].as_u64().expect("numberMatched");
+    assert_eq!(
+        count(get(&format!("{ITEMS}?country=Indonesia")).await.json()),
+        110
+    );
+    assert_eq!(
+        count(
+            get(&format!("{ITEMS}?country=Indonesia&country=Laos"))
+                .await
+                .json()
+        ),
+        137
+    );
+    let nickel_primary = count(
+        get(&format!("{ITEMS}?primary_commodity=Nickel"))
+            .await
+            .json(),
+    );
+    let nickel_any = count(get(&format!("{ITEMS}?commodities=Nickel")).await.json());
+    assert_eq!(nickel_primary, 151);
+    assert!(
+        nickel_any > nickel_primary,
+        "list filter finds secondary nickel too ({nickel_any})"
+    );
+    let fc = get(&format!("{ITEMS}?q=grasberg")).await.json();
+    assert!(count(fc.clone()) >= 1);
+    assert!(
+        fc["features"]
+            .as_array()
+            .expect("features")
+            .iter()
+            .all(|f| f.to_string().to_lowercase().contains("grasberg"))
+    );
+    // Philippines only, by bbox.
+    let fc = get(&format!("{ITEMS}?bbox=116,4.5,127,21.5&limit=10000"))
+        .await
+        .json();
+    for f in fc["features"].as_array().expect("features") {
+        let c = &f["geometry"]["coordinates"];
+        assert!((116.0..=127.0).contains(&c[0].as_f64().unwrap_or(0.0)));
+    }
+    // A bbox across the antimeridian that covers the region's east end only.
+    let east = count(get(&format!("{ITEMS}?bbox=140,-10,-170,0")).await.json());
+    let plain = count(get(&format!("{ITEMS}?bbox=140,-10,180,0")).await.json());
+    assert_eq!(east, plain);
+    assert!(east > 0);
+    assert_eq!(
+        count(
+            get("/api/collections/active-faults/items?slip_type=Dextral")
+                .await
+                .json()
+        ),
+        21
+    );
+}
+
+#[tokio::test]
+async fn single_feature_and_stable_ids() {
+    let first = get(&format!("{ITEMS}?limit=1")).await.json();
+    let id = first["features"][0]["id"].as_u64().expect("id");
+    let reply = get(&format!("{ITEMS}/{id}")).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let f = reply.json();
+    assert_eq!(f["id"], id);
+    assert_eq!(f["properties"], first["features"][0]["properties"]);
+    assert!(
+        f["links"]
+            .as_array()
+            .is_some_and(|l| l.iter().any(|l| l["rel"] == "collection"))
+    );
+}
+
+#[tokio::test]
+async fn health_reports_layers() {
+    let h = get("/health").await.json();
+    assert_eq!(h["status"], "ok");
+    assert_eq!(h["layers"], 5);
+}
+
+#[tokio::test]
+async fn every_bad_input_is_a_json_4xx() {
+    let bad = StatusCode::BAD_REQUEST;
+    let missing = StatusCode::NOT_FOUND;
+    let cases: Vec<(String, StatusCode, &str)> = vec![
+        ("/api/collections/nope".into(), missing, "nope"),
+        ("/api/collections/nope/items".into(), missing, "nope"),
+        (format!("{ITEMS}/999999"), missing, "999999"),
+        (format!("{ITEMS}/abc"), missing, "abc"),
+        (format!("{ITEMS}/-1"), missing, "-1"),
+        (format!("{ITEMS}?bbox=1,2,3"), bad, "bbox"),
+        (format!("{ITEMS}?bbox=1,2,3,4,5"), bad, "bbox"),
+        (format!("{ITEMS}?bbox=a,b,c,d"), bad, "bbox"),
+        (format!("{ITEMS}?bbox=NaN,0,1,1"), bad, "bbox"),
+        (format!("{ITEMS}?bbox=0,0,inf,1"), bad, "bbox"),
+        (format!("{ITEMS}?bbox=0,-95,1,1"), bad, "bbox"),
+        (format!("{ITEMS}?bbox=0,0,1,91"), bad, "bbox"),
+        (format!("{ITEMS}?bbox=0,10,1,5"), bad, "bbox"),
+        (format!("{ITEMS}?bbox="), bad, "bbox"),
+        (format!("{ITEMS}?limit=0"), bad, "limit"),
+        (format!("{ITEMS}?limit=-3"), bad, "limit"),
+        (format!("{ITEMS}?limit=ten"), bad, "limit"),
+        (format!("{ITEMS}?limit=1.5"), bad, "limit"),
+        (format!("{ITEMS}?offset=-1"), bad, "offset"),
+        (format!("{ITEMS}?offset=x"), bad, "offset"),
+        (format!("{ITEMS}?limit=1&limit=2"), bad, "limit"),
+        (format!("{ITEMS}?colour=red"), bad, "colour"),
+        (format!("{ITEMS}?slip_type=Dextral"), bad, "slip_type"),
+        (format!("{ITEMS}?f=xml"), bad, "f"),
+        (format!("{ITEMS}?bbox-crs=EPSG:3857"), bad, "bbox-crs"),
+        (format!("{ITEMS}?datetime=yesterday"), bad, "datetime"),
+        (format!("{ITEMS}?q="), bad, "q"),
+        ("/api/collections?foo=1".into(), bad, "foo"),
+        ("/api/collections/land?limit=5".into(), bad, "limit"),
+        ("/api?f=html".into(), bad, "f"),
+        (format!("{ITEMS}/1?bbox=1,2,3,4"), bad, "bbox"),
+        (
+            "/api/collections/..%2F..%2Fetc%2Fpasswd/items".into(),
+            missing,
+            "passwd",
+        ),
+        ("/api/collections/%2e%2e/items".into(), missing, ".."),
+        ("/api/collections/land%0a/items".into(), missing, "land"),
+        ("/nowhere".into(), missing, "nowhere"),
+    ];
+    for (uri, status, mentions) in cases {
+        let description = assert_error(&get(&uri).await, status, &uri);
+        assert!(
+            description.contains(mentions),
+            "{uri}: {description:?} should name {mentions:?}"
+        );
+    }
+}

@@ -250,21 +250,12 @@ fn load_layer(data_dir: &Path, meta: LayerMeta) -> Result<Layer, CatalogError> {
         ));
     }
     let path = data_dir.join(&meta.file);
-    let bytes = std::fs::read(&path).map_err(|e| CatalogError::Source {
-        id: meta.id.clone(),
-        path: path.clone(),
-        source: SourceError::Io(e),
-    })?;
-    let format = source::Format::from_path(&path).ok_or_else(|| CatalogError::Source {
-        id: meta.id.clone(),
-        path: path.clone(),
-        source: SourceError::UnsupportedFormat,
-    })?;
-    let set = source::read_bytes(&bytes, format).map_err(|source| CatalogError::Source {
+    let contents = source::read_path(&path).map_err(|source| CatalogError::Source {
         id: meta.id.clone(),
         path: path.clone(),
         source,
     })?;
+    let set = contents.features;
     if let Some(classify) = &meta.classify
         && set.field_index(classify).is_none()
     {
@@ -275,6 +266,5 @@ fn load_layer(data_dir: &Path, meta: LayerMeta) -> Result<Layer, CatalogError> {
     for warning in &set.warnings {
         tracing::warn!(layer = %meta.id, file = %path.display(), "{warning}");
     }
-    let version = xxhash_rust::xxh3::xxh3_64(&bytes);
-    Ok(Layer::build(meta, set, version))
+    Ok(Layer::build(meta, set, contents.content_hash))
 }

@@ -60,15 +60,24 @@ pub enum SourceError {
     ParserPanic(String),
 }
 
+/// A file read from disk: its features and a hash of its bytes (the layer's version).
+pub struct FileContents {
+    pub features: FeatureSet,
+    pub content_hash: u64,
+}
+
 /// Reads and validates one layer file; the error does not include the path (the caller adds it).
-pub fn read_path(path: &Path) -> Result<FeatureSet, SourceError> {
+pub fn read_path(path: &Path) -> Result<FileContents, SourceError> {
     let format = Format::from_path(path).ok_or(SourceError::UnsupportedFormat)?;
     let len = std::fs::metadata(path)?.len();
     if len > MAX_FILE_BYTES {
         return Err(SourceError::TooLarge(len));
     }
     let bytes = std::fs::read(path)?;
-    read_bytes(&bytes, format)
+    Ok(FileContents {
+        features: read_bytes(&bytes, format)?,
+        content_hash: xxhash_rust::xxh3::xxh3_64(&bytes),
+    })
 }
 
 /// Parses bytes of a known format, containing any panic inside the third-party parsers.

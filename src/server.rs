@@ -44,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .route("/tiles/{tileset}", get(tiles::http::tilejson))
         .route("/tiles/{layers}/{z}/{x}/{y}", get(tiles::http::tile))
         .nest("/api", features::router())
+        .route("/api/", get(features::landing))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(

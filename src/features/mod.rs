@@ -67,7 +67,7 @@ fn layer<'a>(
         .ok_or_else(|| ApiError::UnknownLayer(id.to_string()))
 }
 
-async fn landing(
+pub async fn landing(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
@@ -80,7 +80,7 @@ async fn landing(
             "title": "AMIS WebGIS",
             "description": "Pre-competitive geoscience and mineral occurrence data of the ASEAN Minerals Information System, as OGC API - Features and vector tiles.",
             "links": [
-                link(format!("{api}/"), "self", JSON, "This document"),
+                link(api.clone(), "self", JSON, "This document"),
                 link(format!("{api}/openapi.json"), "service-desc", "application/vnd.oai.openapi+json;version=3.0", "The API definition"),
                 link(format!("{api}/conformance"), "conformance", JSON, "Conformance classes"),
                 link(format!("{api}/collections"), "data", JSON, "The collections"),

@@ -22,7 +22,11 @@ async fn landing_conformance_collections_and_openapi() {
     for rel in ["self", "service-desc", "conformance", "data"] {
         assert!(rels.iter().any(|r| r == rel), "landing lacks {rel}");
     }
-    assert_eq!(get("/api/").await.status, StatusCode::OK, "landing with a trailing slash");
+    assert_eq!(
+        get("/api/").await.status,
+        StatusCode::OK,
+        "landing with a trailing slash"
+    );
     let conf = get("/api/conformance").await.json();
     assert!(conf["conformsTo"].as_array().is_some_and(|c| {
         c.iter()

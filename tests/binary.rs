@@ -7,7 +7,11 @@ use std::process::{Command, Stdio};
 
 fn http_get(addr: &str, path: &str) -> String {
     let mut stream = TcpStream::connect(addr).expect("connect");
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").expect("write");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write");
     let mut response = String::new();
     stream.read_to_string(&mut response).expect("read");
     response
@@ -26,7 +30,10 @@ fn serves_and_shuts_down_on_sigterm() {
         .expect("binary starts");
     let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
     let addr = loop {
-        let line = lines.next().expect("server prints its address").expect("utf-8 log line");
+        let line = lines
+            .next()
+            .expect("server prints its address")
+            .expect("utf-8 log line");
         assert!(!line.contains("ERROR"), "start-up error: {line}");
         if let Some(rest) = line.split("listening on http://").nth(1) {
             break rest.trim().to_string();
@@ -37,13 +44,25 @@ fn serves_and_shuts_down_on_sigterm() {
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     assert!(health.contains("\"layers\":5"), "{health}");
     let bad = http_get(&addr, "/tiles/mineral-occurrences/99/0/0.mvt");
-    assert!(bad.starts_with("HTTP/1.1 400") && bad.contains("\"code\""), "{bad}");
+    assert!(
+        bad.starts_with("HTTP/1.1 400") && bad.contains("\"code\""),
+        "{bad}"
+    );
 
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
     assert!(status.success());
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
-    assert!(child.wait().expect("exit").success(), "clean exit on SIGTERM");
+    assert!(
+        child.wait().expect("exit").success(),
+        "clean exit on SIGTERM"
+    );
     let log = rest.join("\n");
-    assert!(log.contains("uri=/health") && log.contains("status=200"), "one log line per request:\n{log}");
+    assert!(
+        log.contains("uri=/health") && log.contains("status=200"),
+        "one log line per request:\n{log}"
+    );
     assert!(log.contains("shut down cleanly"), "{log}");
 }

@@ -89,6 +89,8 @@ pub struct Layer {
     pub bbox: Option<Rect>,
     /// Content hash: changes whenever the data does, so ETags and caches follow it.
     pub version: u64,
+    /// Every geometry is a single point: tile cutting can read coordinates from the index.
+    pub points_only: bool,
 }
 
 impl Layer {
@@ -109,6 +111,9 @@ impl Layer {
             )
         });
         let index = SpatialIndex::build(envelopes.into_iter());
+        let points_only = features
+            .iter()
+            .all(|f| matches!(f.geometry, geo::Geometry::Point(_)));
         Layer {
             meta,
             fields: set.fields,
@@ -116,6 +121,7 @@ impl Layer {
             index,
             bbox,
             version,
+            points_only,
         }
     }
 

@@ -88,6 +88,17 @@ impl SpatialIndex {
         hits
     }
 
+    /// Visits the positions intersecting `bbox`, with each envelope's lower corner, in the
+    /// tree's own (deterministic) order, without collecting or sorting. For a point the
+    /// corner is the point itself, so dense point tiles never touch the feature array.
+    pub fn for_each_in(&self, bbox: &BBox, mut visit: impl FnMut(u32, Coord)) {
+        for env in bbox.envelopes() {
+            for entry in self.tree.locate_in_envelope_intersecting(&env) {
+                visit(entry.data, entry.geom().lower());
+            }
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.tree.size()
     }

@@ -13,7 +13,7 @@ pub struct ClipBox {
 }
 
 impl ClipBox {
-    fn contains(&self, p: Pt) -> bool {
+    pub fn contains(&self, p: Pt) -> bool {
         p.0 >= self.min && p.0 <= self.max && p.1 >= self.min && p.1 <= self.max
     }
 

@@ -11,11 +11,14 @@ use crate::feature::Value;
 /// Douglas–Peucker tolerance in tile units (1/16 of a pixel on a 256 px tile): removes
 /// detail no screen can show without visibly moving any edge.
 const SIMPLIFY_TOLERANCE: f64 = 1.0;
-/// Above this many points in one tile, points are thinned on a grid (see [`thin_points`]).
+/// Above this many small features (points, and lines or polygons no bigger than a grid
+/// cell) in one tile, they are thinned to one per cell (see [`Thinning`]).
 pub const MAX_POINTS_PER_TILE: usize = 4096;
 /// Grid cell for thinning, in tile units (4 px on a 256 px tile). A power of two that
 /// divides [`EXTENT`], so cells line up across neighbouring tiles.
 const THIN_CELL: i32 = 64;
+/// Cells per axis over the buffered tile.
+const GRID: usize = ((EXTENT + 2 * BUFFER) as i32 / THIN_CELL + 1) as usize;
 
 pub type IPt = (i32, i32);
 
@@ -28,12 +31,37 @@ pub enum TileGeometry {
     Polygons(Vec<Vec<IPt>>),
 }
 
+impl TileGeometry {
+    /// The thinning cell of a feature that fits in one cell; `None` for bigger ones.
+    fn small_cell(&self) -> Option<usize> {
+        let pts = match self {
+            TileGeometry::Points(p) => p.as_slice(),
+            TileGeometry::Lines(parts) | TileGeometry::Polygons(parts) if parts.len() == 1 => {
+                &parts[0]
+            }
+            _ => return None,
+        };
+        let (mut x0, mut y0, mut x1, mut y1) = (i32::MAX, i32::MAX, i32::MIN, i32::MIN);
+        for &(x, y) in pts {
+            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+        }
+        (x1 - x0 <= THIN_CELL && y1 - y0 <= THIN_CELL)
+            .then(|| cell_index(((x0 + x1) / 2, (y0 + y1) / 2)))
+    }
+}
+
+fn cell_index((x, y): IPt) -> usize {
+    let cell =
+        |v: i32| ((v + BUFFER as i32).div_euclid(THIN_CELL)).clamp(0, GRID as i32 - 1) as usize;
+    cell(y) * GRID + cell(x)
+}
+
 #[derive(Debug)]
 pub struct TileFeature<'a> {
     pub id: u64,
     pub geometry: TileGeometry,
     pub properties: &'a [Value],
-    /// How many source points this feature stands for, when thinning merged several.
+    /// How many source points this one stands for, on tiles where points were thinned.
     pub point_count: Option<u64>,
 }
 
@@ -43,8 +71,21 @@ pub struct TileLayer<'a> {
     pub features: Vec<TileFeature<'a>>,
 }
 
+/// A feature small enough to be thinned, kept aside until the tile's count is known.
+struct Small {
+    pos: u32,
+    cell: usize,
+    geometry: SmallGeometry,
+}
+
+/// Single points stay unboxed: a dense tile has hundreds of thousands of them.
+enum SmallGeometry {
+    Point(IPt),
+    Other(TileGeometry),
+}
+
 /// Cuts `layer` for `tile`. Deterministic: the same data always gives the same features
-/// in the same order.
+/// in the same order (by feature id).
 pub fn cut_layer(layer: &Layer, tile: TileId) -> TileLayer<'_> {
     let projector = tile.projector();
     let clip = ClipBox {
@@ -52,71 +93,91 @@ pub fn cut_layer(layer: &Layer, tile: TileId) -> TileLayer<'_> {
         max: f64::from(EXTENT + BUFFER),
     };
     let mut features = Vec::new();
-    let mut single_points: Vec<(usize, IPt)> = Vec::new();
+    let mut small: Vec<Small> = Vec::new();
 
-    for pos in layer.index.query(&tile.query_bbox()) {
-        let feature = &layer.features[pos as usize];
+    layer.index.for_each_in(&tile.query_bbox(), |pos, corner| {
+        let feature = || &layer.features[pos as usize];
+        if layer.points_only || matches!(feature().geometry, Geometry::Point(_)) {
+            let pt = projector.project(corner.x, corner.y);
+            if clip.contains(pt) {
+                let pt = snap(pt);
+                small.push(Small {
+                    pos,
+                    cell: cell_index(pt),
+                    geometry: SmallGeometry::Point(pt),
+                });
+            }
+            return;
+        }
+        let feature = feature();
         let mut parts = Parts::default();
         collect(&feature.geometry, &projector, clip, &mut parts);
-        if let (Geometry::Point(_), [p]) = (&feature.geometry, parts.points.as_slice()) {
-            single_points.push((pos as usize, *p));
-            continue;
-        }
         for geometry in parts.into_geometries() {
-            features.push(TileFeature {
-                id: feature.id,
-                geometry,
-                properties: &feature.properties,
-                point_count: None,
-            });
+            match geometry.small_cell() {
+                Some(cell) => small.push(Small {
+                    pos,
+                    cell,
+                    geometry: SmallGeometry::Other(geometry),
+                }),
+                None => features.push(TileFeature {
+                    id: feature.id,
+                    geometry,
+                    properties: &feature.properties,
+                    point_count: None,
+                }),
+            }
         }
-    }
+    });
 
-    // Thinned tiles tag every point with `point_count`, so styles can size clusters.
-    let thinned = single_points.len() > MAX_POINTS_PER_TILE;
-    let points = if thinned {
-        thin_points(single_points)
-    } else {
-        single_points
-            .into_iter()
-            .map(|(pos, p)| (pos, p, 1))
-            .collect()
-    };
-    features.extend(
-        points
-            .into_iter()
-            .map(|(pos, p, n)| point_feature(layer, pos, p, thinned.then_some(n))),
-    );
+    let thinned = small.len() > MAX_POINTS_PER_TILE;
+    if thinned {
+        small = thin(small);
+    }
+    features.extend(small.into_iter().map(|s| {
+        let feature = &layer.features[s.pos as usize];
+        let (geometry, point_count) = match s.geometry {
+            // `cell` holds the merged count after thinning.
+            SmallGeometry::Point(p) => (
+                TileGeometry::Points(vec![p]),
+                thinned.then_some(s.cell as u64),
+            ),
+            SmallGeometry::Other(g) => (g, None),
+        };
+        TileFeature {
+            id: feature.id,
+            geometry,
+            properties: &feature.properties,
+            point_count,
+        }
+    }));
     features.sort_by_key(|f| f.id);
     TileLayer { layer, features }
 }
 
-fn point_feature(layer: &Layer, pos: usize, p: IPt, count: Option<u64>) -> TileFeature<'_> {
-    let feature = &layer.features[pos];
-    TileFeature {
-        id: feature.id,
-        geometry: TileGeometry::Points(vec![p]),
-        properties: &feature.properties,
-        point_count: count,
-    }
-}
-
-/// Keeps one point per grid cell: the one that comes first in the layer, so the choice
-/// does not depend on query order. Returns `(position, point, points merged)`.
-fn thin_points(points: Vec<(usize, IPt)>) -> Vec<(usize, IPt, u64)> {
-    let mut cells: std::collections::HashMap<IPt, (usize, IPt, u64)> =
-        std::collections::HashMap::with_capacity(MAX_POINTS_PER_TILE);
-    for (pos, p) in points {
-        let key = (p.0.div_euclid(THIN_CELL), p.1.div_euclid(THIN_CELL));
-        let cell = cells.entry(key).or_insert((pos, p, 0));
-        if pos < cell.0 {
-            (cell.0, cell.1) = (pos, p);
+/// Keeps one feature per grid cell: the one that comes first in the layer, so the choice
+/// does not depend on index traversal order. On return `cell` holds how many were merged.
+fn thin(candidates: Vec<Small>) -> Vec<Small> {
+    let mut grid: Vec<Option<Small>> = (0..GRID * GRID).map(|_| None).collect();
+    let mut counts = vec![0u64; GRID * GRID];
+    for candidate in candidates {
+        let cell = candidate.cell;
+        counts[cell] += 1;
+        if grid[cell]
+            .as_ref()
+            .is_none_or(|kept| candidate.pos < kept.pos)
+        {
+            grid[cell] = Some(candidate);
         }
-        cell.2 += 1;
     }
-    let mut kept: Vec<(usize, IPt, u64)> = cells.into_values().collect();
-    kept.sort_unstable();
-    kept
+    grid.into_iter()
+        .zip(counts)
+        .filter_map(|(kept, count)| {
+            kept.map(|k| Small {
+                cell: count as usize,
+                ..k
+            })
+        })
+        .collect()
 }
 
 #[derive(Default)]
@@ -191,7 +252,7 @@ fn collect(geometry: &Geometry, projector: &Projector, clip: ClipBox, parts: &mu
 }
 
 fn push_point(p: Pt, clip: ClipBox, parts: &mut Parts) {
-    if clip.contains_all(&[p]) {
+    if clip.contains(p) {
         parts.points.push(snap(p));
     }
 }

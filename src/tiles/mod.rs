@@ -130,9 +130,10 @@ pub struct Projector {
 impl Projector {
     #[inline]
     pub fn project(&self, lon: f64, lat: f64) -> (f64, f64) {
-        let lat = lat.clamp(-MAX_LAT, MAX_LAT).to_radians();
+        let sin = lat.clamp(-MAX_LAT, MAX_LAT).to_radians().sin();
         let u = (lon + 180.0) / 360.0;
-        let v = (1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0;
+        // Mercator y = ln(tan φ + sec φ) = ½·ln((1 + sin φ) / (1 − sin φ)): one sin, one ln.
+        let v = 0.5 - ((1.0 + sin) / (1.0 - sin)).ln() / (4.0 * std::f64::consts::PI);
         (
             u * self.scale - self.origin_x,
             v * self.scale - self.origin_y,

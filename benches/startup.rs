@@ -1,0 +1,34 @@
+//! Start-up: loading (read, validate, index) the bundled data and the SYNTHETIC 1M-point layer.
+
+mod common;
+
+use amis_webgis::catalog::{Layer, LayerMeta, load_data_dir};
+use criterion::{Criterion, criterion_group, criterion_main};
+use std::hint::black_box;
+
+fn bench_startup(c: &mut Criterion) {
+    let data = common::root().join("data");
+    let synthetic = common::synthetic_dir();
+    let mut group = c.benchmark_group("startup");
+    group.sample_size(10);
+    group.bench_function("bundled-data", |b| {
+        b.iter(|| black_box(load_data_dir(&data).expect("loads")))
+    });
+    let one_million = synthetic.join("synthetic_points_1m.fgb");
+    let meta: LayerMeta =
+        toml::from_str("id = \"synthetic-1m\"\ntitle = \"synthetic\"").expect("meta");
+    group.bench_function("synthetic-1m-layer", |b| {
+        b.iter(|| {
+            let contents = amis_webgis::source::read_path(&one_million).expect("reads");
+            black_box(Layer::build(
+                meta.clone(),
+                contents.features,
+                contents.content_hash,
+            ))
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_startup);
+criterion_main!(benches);

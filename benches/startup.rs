@@ -14,19 +14,23 @@ fn bench_startup(c: &mut Criterion) {
     group.bench_function("bundled-data", |b| {
         b.iter(|| black_box(load_data_dir(&data).expect("loads")))
     });
-    let one_million = synthetic.join("synthetic_points_1m.fgb");
-    let meta: LayerMeta =
-        toml::from_str("id = \"synthetic-1m\"\ntitle = \"synthetic\"").expect("meta");
-    group.bench_function("synthetic-1m-layer", |b| {
-        b.iter(|| {
-            let contents = amis_webgis::source::read_path(&one_million).expect("reads");
-            black_box(Layer::build(
-                meta.clone(),
-                contents.features,
-                contents.content_hash,
-            ))
-        })
-    });
+    let meta: LayerMeta = toml::from_str("id = 'synthetic'\ntitle = 'synthetic'").expect("meta");
+    for (name, file) in [
+        ("synthetic-100k-layer", "synthetic_points_100k.fgb"),
+        ("synthetic-1m-layer", "synthetic_points_1m.fgb"),
+    ] {
+        let path = synthetic.join(file);
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let contents = amis_webgis::source::read_path(&path).expect("reads");
+                black_box(Layer::build(
+                    meta.clone(),
+                    contents.features,
+                    contents.content_hash,
+                ))
+            })
+        });
+    }
     group.finish();
 }
 

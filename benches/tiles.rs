@@ -19,7 +19,10 @@ fn bench_tiles(c: &mut Criterion) {
         ],
     );
     let synthetic = common::synthetic_dir();
-    let big = common::load(&synthetic, &["synthetic-1m", "synthetic-parcels-100k"]);
+    let big = common::load(
+        &synthetic,
+        &["synthetic-1m", "synthetic-parcels-100k", "synthetic-100k"],
+    );
     let (lon, lat) = common::MINDANAO;
 
     let mut group = c.benchmark_group("tile");
@@ -35,10 +38,13 @@ fn bench_tiles(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("synthetic-1m", z), &tile, |b, t| {
             b.iter(|| black_box(render(&big[..1], *t).expect("encodes")))
         });
+        group.bench_with_input(BenchmarkId::new("synthetic-100k", z), &tile, |b, t| {
+            b.iter(|| black_box(render(&big[2..], *t).expect("encodes")))
+        });
         group.bench_with_input(
             BenchmarkId::new("synthetic-parcels-100k", z),
             &tile,
-            |b, t| b.iter(|| black_box(render(&big[1..], *t).expect("encodes"))),
+            |b, t| b.iter(|| black_box(render(&big[1..2], *t).expect("encodes"))),
         );
     }
     let tile = common::tile_at(6, lon, lat);

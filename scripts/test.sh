@@ -1,5 +1,11 @@
 #!/usr/bin/env bash
-# The whole test suite: unit, integration and property tests over the bundled data.
+# The whole test suite: unit, integration and property tests over the bundled data, then the
+# web map in a real headless browser. Installs chromium (Debian) if it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo test
+if [ ! -x /usr/bin/chromium ]; then
+  echo "installing chromium for the browser tests"
+  (apt-get install -y chromium >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y chromium >/dev/null; })
+fi
+scripts/browser-tests.sh

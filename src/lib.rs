@@ -10,5 +10,7 @@ pub mod features;
 pub mod index;
 pub mod server;
 pub mod source;
+pub mod styles;
 pub mod tilejson;
 pub mod tiles;
+pub mod web;

@@ -39,6 +39,9 @@ impl AppState {
 
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .route("/", get(crate::web::index))
+        .route("/assets/{*path}", get(crate::web::asset))
+        .route("/styles/{style}", get(crate::web::style))
         .route("/health", get(health))
         .route("/tiles", get(tiles::http::index))
         .route("/tiles/{tileset}", get(tiles::http::tilejson))

@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/openapi.json", get(openapi))
         .route("/collections", get(collections))
         .route("/collections/{id}", get(collection))
+        .route("/collections/{id}/queryables", get(queryables))
         .route("/collections/{id}/items", get(items))
         .route("/collections/{id}/items/{feature}", get(item))
 }
@@ -147,6 +148,7 @@ fn collection_json(layer: &Layer, base: &str) -> Json {
             link(items.clone(), "items", GEOJSON, "Features as GeoJSON"),
             link(format!("{items}?f=fgb"), "enclosure", "application/flatgeobuf", "All features as FlatGeobuf"),
             link(format!("{items}?f=csv"), "enclosure", "text/csv", "All features as CSV"),
+            link(format!("{base}/api/collections/{id}/queryables"), "http://www.opengis.net/def/rel/ogc/1.0/queryables", "application/schema+json", "Properties usable as filters"),
             link(format!("{base}/tiles/{id}.json"), "tiles", JSON, "Vector tiles (TileJSON 3.0)"),
         ],
     })
@@ -199,6 +201,69 @@ async fn collection(
     Ok(json_response(
         JSON,
         collection_json(layer, &base_url(&state, &headers)),
+    ))
+}
+
+/// Text properties with at most this many distinct values list them as an `enum`, which is
+/// what lets a client build filter menus without downloading the layer.
+const MAX_ENUM: usize = 200;
+
+/// `GET /api/collections/{id}/queryables` (OGC API Features Part 3): the properties that can
+/// be used as filters, as JSON Schema.
+async fn queryables(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let snapshot = state.catalog.snapshot();
+    let layer = layer(&snapshot, &id)?;
+    json_only(q.as_deref())?;
+    let mut properties = serde_json::Map::new();
+    for (idx, field) in layer.fields.iter().enumerate() {
+        let ty = match field.field_type {
+            crate::feature::FieldType::String => "string",
+            crate::feature::FieldType::Integer => "integer",
+            crate::feature::FieldType::Number => "number",
+            crate::feature::FieldType::Boolean => "boolean",
+        };
+        let mut schema = json!({ "title": field.name, "type": ty });
+        if ty == "string" {
+            let is_list = layer.meta.lists.contains(&field.name);
+            let mut values = std::collections::BTreeSet::new();
+            for f in &layer.features {
+                if let crate::feature::Value::String(v) = &f.properties[idx] {
+                    if is_list {
+                        values.extend(v.split(query::LIST_SEPARATOR).map(|s| s.trim().to_string()));
+                    } else {
+                        values.insert(v.to_string());
+                    }
+                    if values.len() > MAX_ENUM {
+                        break;
+                    }
+                }
+            }
+            if values.len() <= MAX_ENUM {
+                schema["enum"] = json!(values);
+            }
+            if is_list {
+                schema["description"] =
+                    json!("a list separated by \", \"; a filter matches any element");
+            }
+        }
+        properties.insert(field.name.clone(), schema);
+    }
+    let base = base_url(&state, &headers);
+    Ok(json_response(
+        "application/schema+json",
+        json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": format!("{base}/api/collections/{id}/queryables"),
+            "type": "object",
+            "title": layer.meta.title,
+            "properties": properties,
+            "additionalProperties": false,
+        }),
     ))
 }
 

@@ -1,0 +1,93 @@
+//! The bundled web map: `web/` and `styles/` embedded in the binary (rust-embed), so a
+//! single executable serves the whole product with no files beside it and no Node.
+
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use rust_embed::Embed;
+
+use crate::error::ApiError;
+use crate::server::{AppState, base_url, reject_query};
+use crate::styles;
+
+#[derive(Embed)]
+#[folder = "web/"]
+struct WebFiles;
+
+#[derive(Embed)]
+#[folder = "styles/"]
+struct StyleFiles;
+
+fn embedded(
+    file: rust_embed::EmbeddedFile,
+    cache_control: &'static str,
+    headers: &HeaderMap,
+) -> Response {
+    let etag = format!(
+        "\"{}\"",
+        file.metadata
+            .sha256_hash()
+            .iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        == Some(etag.as_str())
+    {
+        return (axum::http::StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+    }
+    (
+        [
+            (header::CONTENT_TYPE, file.metadata.mimetype().to_string()),
+            (header::CACHE_CONTROL, cache_control.to_string()),
+            (header::ETAG, etag),
+        ],
+        Body::from(file.data.into_owned()),
+    )
+        .into_response()
+}
+
+/// `GET /`: the app itself; revalidated on every load so a new release shows at once.
+pub async fn index(RawQuery(query): RawQuery, headers: HeaderMap) -> Result<Response, ApiError> {
+    // The app keeps its view in the URL fragment, so it takes no query parameters.
+    reject_query(query.as_deref(), &[])?;
+    let file = WebFiles::get("index.html")
+        .ok_or_else(|| ApiError::Internal("index.html not embedded".into()))?;
+    Ok(embedded(file, "no-cache", &headers))
+}
+
+/// `GET /assets/{*path}`: scripts, styles and the vendored MapLibre.
+pub async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let file = WebFiles::get(&format!("assets/{path}"))
+        .ok_or_else(|| ApiError::NoRoute(format!("/assets/{path}")))?;
+    Ok(embedded(file, "public, max-age=3600", &headers))
+}
+
+/// `GET /styles/{id}.json`: a MapLibre style whose sources are this server's own TileJSON.
+pub async fn style(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    reject_query(query.as_deref(), &[])?;
+    let unknown = || ApiError::NoRoute(format!("/styles/{name} (no such style)"));
+    let id = name.strip_suffix(".json").ok_or_else(unknown)?;
+    if !crate::catalog::is_valid_layer_id(id) {
+        return Err(unknown());
+    }
+    let file = StyleFiles::get(&format!("{id}.json")).ok_or_else(unknown)?;
+    let template =
+        std::str::from_utf8(&file.data).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let style = styles::build(
+        template,
+        &base_url(&state, &headers),
+        &state.catalog.snapshot(),
+    )
+    .map_err(|e| ApiError::Internal(format!("style {id}: {e}")))?;
+    Ok(([(header::CACHE_CONTROL, "no-cache")], axum::Json(style)).into_response())
+}

@@ -1,0 +1,115 @@
+//! The web map's server side: embedded files, generated styles, queryables.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{assert_error, get};
+
+#[tokio::test]
+async fn app_and_vendored_maplibre_are_served() {
+    let index = get("/").await;
+    assert_eq!(index.status, StatusCode::OK);
+    assert!(index.header("content-type").starts_with("text/html"));
+    assert!(String::from_utf8_lossy(&index.body).contains("/assets/app.js"));
+    for (path, kind) in [
+        ("/assets/app.js", "javascript"),
+        ("/assets/vendor/maplibre-gl/maplibre-gl.mjs", "javascript"),
+        (
+            "/assets/vendor/maplibre-gl/maplibre-gl-worker.mjs",
+            "javascript",
+        ),
+        ("/assets/vendor/maplibre-gl/maplibre-gl.css", "css"),
+    ] {
+        let reply = get(path).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}");
+        assert!(
+            reply.header("content-type").contains(kind),
+            "{path}: {}",
+            reply.header("content-type")
+        );
+        assert!(!reply.header("etag").is_empty());
+    }
+    assert_error(
+        &get("/assets/nope.js").await,
+        StatusCode::NOT_FOUND,
+        "/assets/nope.js",
+    );
+    assert_error(
+        &get("/assets/../Cargo.toml").await,
+        StatusCode::NOT_FOUND,
+        "traversal",
+    );
+}
+
+#[tokio::test]
+async fn default_style_is_built_from_the_catalog() {
+    let style = get("/styles/default.json").await.json();
+    assert_eq!(style["version"], 8);
+    assert_eq!(
+        style["sources"]["basemap"]["url"],
+        "http://test.local/tiles/land,region-countries,asean-countries.json"
+    );
+    assert_eq!(
+        style["sources"]["layer-mineral-occurrences"]["url"],
+        "http://test.local/tiles/mineral-occurrences.json"
+    );
+    let layers = style["layers"].as_array().expect("layers");
+    let ids: Vec<&str> = layers.iter().filter_map(|l| l["id"].as_str()).collect();
+    let faults = ids
+        .iter()
+        .position(|i| *i == "active-faults-line")
+        .expect("faults styled");
+    let points = ids
+        .iter()
+        .position(|i| *i == "mineral-occurrences-points")
+        .expect("occurrences styled");
+    assert!(faults < points, "points draw above lines");
+    let occurrences = &layers[points];
+    let legend = occurrences["metadata"]["amis:legend"]
+        .as_array()
+        .expect("legend");
+    assert!(legend.iter().any(|e| {
+        e["label"] == "Battery & critical minerals"
+            && e["values"]
+                .as_array()
+                .is_some_and(|v| v.iter().any(|c| c == "Nickel"))
+    }));
+    let fault_legend = layers[faults]["metadata"]["amis:legend"]
+        .as_array()
+        .expect("legend");
+    assert!(fault_legend.iter().any(|e| e["label"] == "Dextral"));
+    for bad in [
+        "/styles/nope.json",
+        "/styles/default",
+        "/styles/..%2Fdata%2Flayers.toml.json",
+    ] {
+        assert_error(&get(bad).await, StatusCode::NOT_FOUND, bad);
+    }
+}
+
+#[tokio::test]
+async fn queryables_list_filter_values() {
+    let reply = get("/api/collections/mineral-occurrences/queryables").await;
+    assert_eq!(reply.header("content-type"), "application/schema+json");
+    let q = reply.json();
+    let countries = q["properties"]["country"]["enum"]
+        .as_array()
+        .expect("country enum");
+    assert_eq!(countries.len(), 9);
+    let commodities = q["properties"]["commodities"]["enum"]
+        .as_array()
+        .expect("commodity enum");
+    assert!(
+        commodities.iter().any(|c| c == "Cobalt"),
+        "list elements, not whole lists"
+    );
+    assert!(
+        !commodities
+            .iter()
+            .any(|c| c.as_str().is_some_and(|s| s.contains(", ")))
+    );
+    assert!(
+        q["properties"]["name"].get("enum").is_none(),
+        "names are too many to enumerate"
+    );
+}

@@ -7,6 +7,7 @@ pub mod config;
 pub mod error;
 pub mod feature;
 pub mod features;
+pub mod fonts;
 pub mod index;
 pub mod server;
 pub mod source;

@@ -22,6 +22,7 @@ pub struct AppState {
     pub tiles: TileCache,
     /// Configured public base URL without a trailing slash.
     pub public_url: Option<String>,
+    pub glyphs: crate::fonts::GlyphCache,
 }
 
 impl AppState {
@@ -33,6 +34,7 @@ impl AppState {
                 .public_url
                 .as_ref()
                 .map(|u| u.trim_end_matches('/').to_string()),
+            glyphs: crate::fonts::GlyphCache::default(),
         }
     }
 }
@@ -42,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(crate::web::index))
         .route("/assets/{*path}", get(crate::web::asset))
         .route("/styles/{style}", get(crate::web::style))
+        .route("/fonts/{fontstack}/{range}", get(crate::fonts::glyphs))
         .route("/health", get(health))
         .route("/tiles", get(tiles::http::index))
         .route("/tiles/{tileset}", get(tiles::http::tilejson))

@@ -108,6 +108,10 @@ pub fn build(
     snapshot: &Snapshot,
 ) -> Result<Json, serde_json::Error> {
     let mut style: Json = serde_json::from_str(&template.replace("{base_url}", base_url))?;
+    if let Some(boundaries) = snapshot.layers.iter().find(|l| l.meta.kind == "boundaries") {
+        style["sources"]["country-labels"] =
+            json!({ "type": "geojson", "data": label_points(boundaries) });
+    }
     let mut thematic = Vec::new();
     for layer in snapshot
         .layers
@@ -129,6 +133,35 @@ pub fn build(
         layers.extend(thematic);
     }
     Ok(style)
+}
+
+/// One label point per named feature, inside its largest polygon: a tiled polygon would be
+/// labelled once per tile and per island.
+fn label_points(layer: &Layer) -> Json {
+    use geo::{Area, InteriorPoint};
+    let Some(name_idx) = layer.field_index("name") else {
+        return json!({ "type": "FeatureCollection", "features": [] });
+    };
+    let features: Vec<Json> = layer
+        .features
+        .iter()
+        .filter_map(|f| {
+            let largest = match &f.geometry {
+                geo::Geometry::Polygon(p) => Some(p.clone()),
+                geo::Geometry::MultiPolygon(mp) => {
+                    mp.0.iter()
+                        .max_by(|a, b| a.unsigned_area().total_cmp(&b.unsigned_area()))
+                        .cloned()
+                }
+                _ => None,
+            }?;
+            let point = largest.interior_point()?;
+            let name = f.properties[name_idx].to_json();
+            Some(json!({ "type": "Feature", "properties": { "name": name },
+                         "geometry": { "type": "Point", "coordinates": [point.x(), point.y()] } }))
+        })
+        .collect();
+    json!({ "type": "FeatureCollection", "features": features })
 }
 
 /// The values of the classifying property, most frequent first (ties by name).

@@ -17,6 +17,7 @@ struct WebFiles;
 
 #[derive(Embed)]
 #[folder = "styles/"]
+#[include = "*.json"]
 struct StyleFiles;
 
 fn embedded(

@@ -113,3 +113,37 @@ async fn queryables_list_filter_values() {
         "names are too many to enumerate"
     );
 }
+
+#[tokio::test]
+async fn glyphs_are_rendered_for_the_style_fonts() {
+    use pbf_font_tools::prost::Message;
+    let style = get("/styles/default.json").await.json();
+    assert_eq!(
+        style["glyphs"],
+        "http://test.local/fonts/{fontstack}/{range}.pbf"
+    );
+    let reply = get("/fonts/DejaVu%20Sans%20Bold,Arial%20Unicode%20MS%20Regular/0-255.pbf").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let glyphs = pbf_font_tools::Glyphs::decode(reply.body.as_slice()).expect("glyph protobuf");
+    let stack = &glyphs.stacks[0];
+    assert_eq!(stack.name, "DejaVu Sans Bold");
+    assert_eq!(stack.range, "0-255");
+    let a = stack.glyphs.iter().find(|g| g.id == 65).expect("glyph A");
+    assert!(a.bitmap.as_ref().is_some_and(|b| !b.is_empty()) && a.advance > 0);
+    // Vietnamese names need Latin Extended Additional.
+    let viet = get("/fonts/DejaVu%20Sans%20Book/7680-7935.pbf").await;
+    let glyphs = pbf_font_tools::Glyphs::decode(viet.body.as_slice()).expect("glyph protobuf");
+    assert!(glyphs.stacks[0].glyphs.iter().any(|g| g.id == 0x1EC7), "ệ");
+    for bad in [
+        "/fonts/DejaVu%20Sans%20Book/0-256.pbf",
+        "/fonts/DejaVu%20Sans%20Book/65536-65791.pbf",
+        "/fonts/DejaVu%20Sans%20Book/a-b.pbf",
+    ] {
+        assert_error(&get(bad).await, StatusCode::BAD_REQUEST, bad);
+    }
+    assert_error(
+        &get("/fonts/Comic%20Sans/0-255.pbf").await,
+        StatusCode::NOT_FOUND,
+        "unknown font",
+    );
+}

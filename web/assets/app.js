@@ -264,7 +264,7 @@ const map = new maplibregl.Map({
 });
 window.amisMap = map;
 map.addControl(new maplibregl.NavigationControl(), 'top-right');
-map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'top-left');
 
 map.on('error', (e) => setStatus(`Map error: ${e.error?.message || e.error || 'unknown'}`, 'error'));
 map.on('dataloading', () => setStatus('Loading…', 'busy'));

@@ -51,6 +51,9 @@ fn default_kind() -> String {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Manifest {
+    /// The mineral production table (CSV), relative to the data directory.
+    #[serde(default)]
+    production: Option<PathBuf>,
     #[serde(rename = "layer", default)]
     layers: Vec<LayerMeta>,
 }
@@ -183,6 +186,8 @@ impl Catalog {
 pub struct LoadReport {
     pub layers: Vec<Arc<Layer>>,
     pub errors: Vec<CatalogError>,
+    /// Where the production table is, if the manifest names one.
+    pub production: Option<PathBuf>,
 }
 
 /// Reads `layers.toml` in `data_dir`. A broken manifest is fatal; a broken layer file is
@@ -219,6 +224,7 @@ pub fn load_data_dir(data_dir: &Path) -> Result<LoadReport, CatalogError> {
     let mut report = LoadReport {
         layers: Vec::new(),
         errors: Vec::new(),
+        production: manifest.production.as_ref().map(|p| data_dir.join(p)),
     };
     for result in results {
         match result {

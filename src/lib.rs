@@ -9,6 +9,7 @@ pub mod feature;
 pub mod features;
 pub mod fonts;
 pub mod index;
+pub mod production;
 pub mod server;
 pub mod source;
 pub mod styles;

@@ -23,6 +23,7 @@ pub struct AppState {
     /// Configured public base URL without a trailing slash.
     pub public_url: Option<String>,
     pub glyphs: crate::fonts::GlyphCache,
+    pub production: Arc<crate::production::ProductionTable>,
 }
 
 impl AppState {
@@ -35,6 +36,7 @@ impl AppState {
                 .as_ref()
                 .map(|u| u.trim_end_matches('/').to_string()),
             glyphs: crate::fonts::GlyphCache::default(),
+            production: Arc::default(),
         }
     }
 }
@@ -49,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .route("/tiles", get(tiles::http::index))
         .route("/tiles/{tileset}", get(tiles::http::tilejson))
         .route("/tiles/{layers}/{z}/{x}/{y}", get(tiles::http::tile))
+        .route("/api/production", get(crate::production::production))
         .nest("/api", features::router())
         .route("/api/", get(features::landing))
         .fallback(not_found)
@@ -154,7 +157,13 @@ pub async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         "data loaded from {}",
         args.data.display()
     );
-    let state = AppState::new(Catalog::new(report.layers), &args);
+    let mut state = AppState::new(Catalog::new(report.layers), &args);
+    if let Some(path) = report.production {
+        match crate::production::ProductionTable::load(&path) {
+            Ok(table) => state.production = Arc::new(table),
+            Err(e) => tracing::error!("skipped production table: {e}"),
+        }
+    }
     let listener = tokio::net::TcpListener::bind(args.bind).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
     axum::serve(listener, router(state))

@@ -147,3 +147,50 @@ async fn glyphs_are_rendered_for_the_style_fonts() {
         "unknown font",
     );
 }
+
+#[tokio::test]
+async fn production_table_by_country() {
+    let all = get("/api/production").await.json();
+    assert_eq!(all["numberReturned"], 71);
+    let idn = get("/api/production?iso3=IDN").await.json();
+    let rows = idn["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 10);
+    let nickel = rows
+        .iter()
+        .find(|r| r["commodity"] == "Nickel")
+        .expect("Indonesian nickel");
+    assert!(
+        nickel["y2022"]
+            .as_f64()
+            .is_some_and(|v| v > nickel["y2018"].as_f64().unwrap_or(f64::MAX))
+    );
+    assert!(
+        nickel["world_share_2022_pct"]
+            .as_f64()
+            .is_some_and(|s| s > 40.0),
+        "{nickel}"
+    );
+    let marker = get("/api/production?iso3=MYS").await.json();
+    assert!(
+        marker["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .any(|r| r["share_note"] == "<0.1")
+    );
+    let csv = get("/api/production?iso3=VNM&f=csv").await;
+    assert!(csv.header("content-type").starts_with("text/csv"));
+    assert_eq!(
+        csv::Reader::from_reader(csv.body.as_slice())
+            .records()
+            .count(),
+        11
+    );
+    for bad in [
+        "/api/production?iso3=XXX",
+        "/api/production?f=xml",
+        "/api/production?year=2020",
+    ] {
+        assert_error(&get(bad).await, StatusCode::BAD_REQUEST, bad);
+    }
+}

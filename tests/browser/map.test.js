@@ -164,3 +164,27 @@ test('the layout works on a phone', async () => {
   await page.screenshot({ path: `${ARTIFACTS}/map-phone.png` });
   await page.close();
 });
+
+test('clicking a country opens its profile with production and occurrences', async () => {
+  const { page, problems } = await open('/#map=5.00/-2.0000/114.0000');
+  // Central Borneo and nearby: the first spot without an occurrence under the cursor.
+  for (const [lng, lat] of [[113.2, -1.2], [112.2, 0.3], [114.8, -0.4], [111.5, -1.6]]) {
+    const point = await page.evaluate((c) => {
+      const p = window.amisMap.project(c);
+      const r = window.amisMap.getCanvas().getBoundingClientRect();
+      return { x: r.left + p.x, y: r.top + p.y };
+    }, [lng, lat]);
+    await page.mouse.click(point.x, point.y);
+    if (await page.isVisible('#profile')) break;
+  }
+  await page.waitForFunction(() => /occurrences/.test(document.getElementById('profile-body').textContent));
+  assert.equal(await page.locator('#profile-title').innerText(), 'Indonesia');
+  const text = await page.locator('#profile-body').innerText();
+  assert.match(text, /Nickel/);
+  assert.match(text, /World share 2022/);
+  assert.match(text, /110 mineral occurrences/);
+  assert.ok(await page.locator('#profile svg rect').count() >= 5, 'production charts are drawn');
+  assert.deepEqual(problems, []);
+  await page.screenshot({ path: `${ARTIFACTS}/map-country-profile.png` });
+  await page.close();
+});

@@ -5,6 +5,7 @@ use std::sync::{Arc, OnceLock};
 
 use amis_webgis::catalog::{Catalog, Layer, load_data_dir};
 use amis_webgis::config::ServeArgs;
+use amis_webgis::production::ProductionTable;
 use amis_webgis::server::{AppState, router};
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
@@ -15,18 +16,34 @@ pub fn data_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data")
 }
 
-/// The bundled layers, loaded once per test binary.
-pub fn layers() -> &'static Vec<Arc<Layer>> {
-    static LAYERS: OnceLock<Vec<Arc<Layer>>> = OnceLock::new();
-    LAYERS.get_or_init(|| {
+struct Bundled {
+    layers: Vec<Arc<Layer>>,
+    production: Arc<ProductionTable>,
+}
+
+/// The bundled data, loaded once per test binary.
+fn bundled() -> &'static Bundled {
+    static BUNDLED: OnceLock<Bundled> = OnceLock::new();
+    BUNDLED.get_or_init(|| {
         let report = load_data_dir(&data_dir()).expect("bundled manifest loads");
         assert!(
             report.errors.is_empty(),
             "bundled data has errors: {:?}",
             report.errors
         );
-        report.layers
+        let path = report
+            .production
+            .expect("the manifest names the production table");
+        let production = Arc::new(ProductionTable::load(&path).expect("production table loads"));
+        Bundled {
+            layers: report.layers,
+            production,
+        }
     })
+}
+
+pub fn layers() -> &'static Vec<Arc<Layer>> {
+    &bundled().layers
 }
 
 pub fn layer(id: &str) -> Arc<Layer> {
@@ -38,7 +55,9 @@ pub fn layer(id: &str) -> Arc<Layer> {
 }
 
 pub fn state() -> AppState {
-    AppState::new(Catalog::new(layers().clone()), &ServeArgs::default())
+    let mut state = AppState::new(Catalog::new(layers().clone()), &ServeArgs::default());
+    state.production = bundled().production.clone();
+    state
 }
 
 pub struct Reply {

@@ -210,6 +210,82 @@ function popupHtml(feature, title) {
   return root;
 }
 
+// ---- country profiles (production table + occurrence counts) -----------------------------
+let production = null;
+const YEARS = ['y2018', 'y2019', 'y2020', 'y2021', 'y2022'];
+const fmt = new Intl.NumberFormat('en', { maximumFractionDigits: 1 });
+
+function sparkBars(row) {
+  const values = YEARS.map((y) => row[y]);
+  const max = Math.max(...values.map((v) => v ?? 0), 1);
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('width', '70');
+  svg.setAttribute('height', '22');
+  svg.setAttribute('role', 'img');
+  svg.setAttribute('aria-label', `${row.commodity} 2018–2022: ${values.map((v) => (v == null ? 'n/a' : fmt.format(v))).join(', ')} ${row.unit}`);
+  values.forEach((v, i) => {
+    const h = v == null ? 0 : Math.max(1, (v / max) * 20);
+    const rect = document.createElementNS(ns, 'rect');
+    Object.entries({ x: i * 14, y: 22 - h, width: 11, height: h }).forEach(([k, val]) => rect.setAttribute(k, val));
+    const title = document.createElementNS(ns, 'title');
+    title.textContent = `${2018 + i}: ${v == null ? 'not available' : `${fmt.format(v)} ${row.unit}`}`;
+    rect.append(title);
+    svg.append(rect);
+  });
+  return svg;
+}
+
+async function showProfile(country) {
+  const section = $('profile');
+  const body = $('profile-body');
+  section.hidden = false;
+  $('profile-title').textContent = country.name;
+  body.textContent = 'Loading…';
+  $('panel').classList.add('open');
+  $('panel').scrollTop = 0;
+  try {
+    production ??= (await getJson('/api/production')).rows;
+    const occurrences = await getJson(`/api/collections/${OCCURRENCES}/items?iso_a3=${encodeURIComponent(country.iso_a3)}&limit=10000`);
+    body.replaceChildren();
+    const rows = production.filter((r) => r.iso3 === country.iso_a3)
+      .sort((a, b) => (b.world_share_2022_pct ?? -1) - (a.world_share_2022_pct ?? -1));
+    const heading = (text) => Object.assign(document.createElement('h3'), { textContent: text });
+    if (rows.length) {
+      body.append(heading('Mineral production 2018–2022'));
+      const table = document.createElement('table');
+      table.className = 'prod';
+      table.createTHead().innerHTML = '<tr><th>Commodity</th><th>2018–2022</th><th class="share">World share 2022</th></tr>';
+      const tbody = table.createTBody();
+      for (const r of rows) {
+        const tr = tbody.insertRow();
+        const name = tr.insertCell();
+        name.append(r.commodity, document.createElement('br'), Object.assign(document.createElement('span'), { className: 'unit', textContent: r.unit }));
+        tr.insertCell().append(sparkBars(r));
+        const share = tr.insertCell();
+        share.className = 'share';
+        share.textContent = r.world_share_2022_pct != null ? `${r.world_share_2022_pct} %` : (r.share_note ? `${r.share_note} %` : '—');
+      }
+      body.append(table, Object.assign(document.createElement('p'), { className: 'hint', textContent: 'Source: AMCAP-IV 2026–2030, Table 11 (USGS).' }));
+    } else {
+      body.append(Object.assign(document.createElement('p'), { textContent: 'No production statistics in the AMCAP-IV table for this country.' }));
+    }
+    const counts = new Map();
+    for (const f of occurrences.features) {
+      for (const c of (f.properties.commodities || '').split(', ').filter(Boolean)) counts.set(c, (counts.get(c) || 0) + 1);
+    }
+    body.append(heading(`${occurrences.numberMatched} mineral occurrences`));
+    const list = document.createElement('ol');
+    list.className = 'occ-counts';
+    for (const [c, n] of [...counts].sort((a, b) => b[1] - a[1]).slice(0, 10)) {
+      list.append(Object.assign(document.createElement('li'), { textContent: `${c}: ${n}` }));
+    }
+    body.append(list);
+  } catch (e) {
+    body.textContent = `Could not load the profile: ${e.message}`;
+  }
+}
+
 // ---- search -----------------------------------------------------------------------------
 async function search(text) {
   const list = $('search-results');
@@ -279,7 +355,11 @@ map.on('load', async () => {
   const clickable = map.getStyle().layers.filter((l) => l.metadata?.['amis:layer'] && ['circle', 'fill', 'line'].includes(l.type)).map((l) => l.id);
   map.on('click', (e) => {
     const hits = map.queryRenderedFeatures(e.point, { layers: clickable });
-    if (!hits.length) return;
+    if (!hits.length) {
+      const country = map.queryRenderedFeatures(e.point, { layers: ['asean-countries'] })[0];
+      if (country) showProfile(country.properties);
+      return;
+    }
     const layer = map.getLayer(hits[0].layer.id);
     new maplibregl.Popup({ maxWidth: '320px' }).setLngLat(e.lngLat).setDOMContent(popupHtml(hits[0], layer.metadata['amis:title'])).addTo(map);
   });
@@ -305,6 +385,7 @@ $('share').addEventListener('click', async () => {
   writeHash();
   try { await navigator.clipboard.writeText(location.href); $('share').textContent = 'Link copied'; } catch { $('share').textContent = 'Copy the address bar'; }
 });
+$('profile-close').addEventListener('click', () => { $('profile').hidden = true; });
 $('panel-toggle').addEventListener('click', () => {
   const open = $('panel').classList.toggle('open');
   $('panel-toggle').setAttribute('aria-expanded', String(open));

@@ -194,3 +194,66 @@ async fn production_table_by_country() {
         assert_error(&get(bad).await, StatusCode::BAD_REQUEST, bad);
     }
 }
+
+#[test]
+fn a_new_geology_layer_gets_a_style_and_legend_without_editing_files() {
+    use amis_webgis::catalog::{Catalog, Layer, LayerMeta};
+    use amis_webgis::feature::{Feature, FeatureSet, Field, FieldType, Value};
+    let square = |x: f64, y: f64| {
+        geo::Polygon::new(
+            geo::LineString::from(vec![(x, y), (x + 1.0, y), (x + 1.0, y + 1.0), (x, y)]),
+            vec![],
+        )
+    };
+    let lithologies = ["granite", "basalt", "limestone", "granite"];
+    let set = FeatureSet {
+        fields: vec![Field {
+            name: "lithology".into(),
+            field_type: FieldType::String,
+        }],
+        features: lithologies
+            .iter()
+            .enumerate()
+            .map(|(i, l)| Feature {
+                id: i as u64 + 1,
+                geometry: square(100.0 + i as f64, 5.0).into(),
+                properties: vec![Value::String((*l).into())],
+            })
+            .collect(),
+        warnings: vec![],
+    };
+    let meta: LayerMeta = toml::from_str(
+        "id = 'geology-test'\ntitle = 'Geology (test)'\nkind = 'geology'\nclassify = 'lithology'",
+    )
+    .expect("meta");
+    let mut layers = common::layers().clone();
+    layers.push(std::sync::Arc::new(Layer::build(meta, set, 7)));
+    let snapshot = Catalog::new(layers).snapshot();
+    let template =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/styles/default.json"))
+            .expect("template");
+    let style = amis_webgis::styles::build(&template, "http://x", &snapshot).expect("style");
+    assert_eq!(
+        style["sources"]["layer-geology-test"]["url"],
+        "http://x/tiles/geology-test.json"
+    );
+    let fill = style["layers"]
+        .as_array()
+        .expect("layers")
+        .iter()
+        .find(|l| l["id"] == "geology-test-fill")
+        .expect("fill layer");
+    assert_eq!(fill["type"], "fill");
+    let legend: Vec<&str> = fill["metadata"]["amis:legend"]
+        .as_array()
+        .expect("legend")
+        .iter()
+        .filter_map(|e| e["label"].as_str())
+        .collect();
+    assert_eq!(
+        legend,
+        ["granite", "basalt", "limestone", "Other / unspecified"],
+        "most frequent first"
+    );
+    assert_eq!(fill["paint"]["fill-color"][0], "match");
+}

@@ -23,8 +23,9 @@ before(async () => {
 after(async () => { await browser?.close(); });
 
 /** Opens the app and waits for the map to be idle; collects console errors and failed requests. */
-async function open(path = '/') {
+async function open(path = '/', prepare = () => {}) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  prepare(page);
   const problems = [];
   page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
@@ -64,8 +65,12 @@ const renderedOccurrences = (page) => page.evaluate(() =>
   window.amisMap.queryRenderedFeatures({ layers: ['mineral-occurrences-points'] }).length);
 
 test('the map loads cleanly and draws something', async () => {
-  const { page, problems, idleMs } = await open();
-  console.log(`time to map idle (cold cache): ${idleMs} ms`);
+  const tileSizes = [];
+  const { page, problems, idleMs } = await open('/', (p) => p.on('response', async (r) => {
+    if (r.url().endsWith('.mvt') && r.status() === 200) tileSizes.push([(await r.body()).length, r.url()]);
+  }));
+  tileSizes.sort((a, b) => b[0] - a[0]);
+  console.log(`time to map idle (cold cache): ${idleMs} ms; ${tileSizes.length} tiles, largest ${tileSizes[0]?.[0]} bytes (${tileSizes[0]?.[1]})`);
   assert.deepEqual(problems, []);
   assert.ok(await distinctColours(page) > 20, 'canvas is not blank');
   assert.ok(await renderedOccurrences(page) > 100, 'occurrences are drawn');

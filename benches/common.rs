@@ -35,11 +35,7 @@ pub fn load(dir: &Path, ids: &[&str]) -> Vec<Arc<Layer>> {
 
 /// The tile at zoom `z` containing lon/lat.
 pub fn tile_at(z: u8, lon: f64, lat: f64) -> TileId {
-    let n = f64::from(1u32 << z);
-    let x = ((lon + 180.0) / 360.0 * n) as u32;
-    let lat = lat.to_radians();
-    let y = ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n) as u32;
-    TileId { z, x, y }
+    TileId::containing(z, lon, lat)
 }
 
 /// Benchmark sites: Mindanao (the densest occurrence area) and central Sumatra.

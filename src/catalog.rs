@@ -8,7 +8,7 @@ use geo::Rect;
 use serde::Deserialize;
 
 use crate::feature::{Feature, FeatureSet, Field};
-use crate::index::{SpatialIndex, envelope};
+use crate::index::{SpatialIndex, envelope, union};
 use crate::source::{self, SourceError};
 
 /// One `[[layer]]` entry of `data/layers.toml`: where the file is and how to describe it.
@@ -101,18 +101,7 @@ impl Layer {
         let mut features = set.features;
         features.sort_by_key(|f| f.id);
         let envelopes: Vec<Rect> = features.iter().map(|f| envelope(&f.geometry)).collect();
-        let bbox = envelopes.iter().copied().reduce(|a, b| {
-            Rect::new(
-                geo::Coord {
-                    x: a.min().x.min(b.min().x),
-                    y: a.min().y.min(b.min().y),
-                },
-                geo::Coord {
-                    x: a.max().x.max(b.max().x),
-                    y: a.max().y.max(b.max().y),
-                },
-            )
-        });
+        let bbox = envelopes.iter().copied().reduce(union);
         let index = SpatialIndex::build(envelopes.into_iter());
         let points_only = features
             .iter()

@@ -108,6 +108,20 @@ impl SpatialIndex {
     }
 }
 
+/// The smallest rectangle holding both.
+pub fn union(a: Rect, b: Rect) -> Rect {
+    Rect::new(
+        Coord {
+            x: a.min().x.min(b.min().x),
+            y: a.min().y.min(b.min().y),
+        },
+        Coord {
+            x: a.max().x.max(b.max().x),
+            y: a.max().y.max(b.max().y),
+        },
+    )
+}
+
 /// The envelope of a geometry; readers guarantee geometries are non-empty.
 pub fn envelope(geometry: &Geometry) -> Rect {
     geometry

@@ -11,18 +11,10 @@ use crate::catalog::Layer;
 pub const TILEJSON_MAXZOOM: u8 = 14;
 
 pub fn build(layers: &[Arc<Layer>], spec: &str, base_url: &str) -> Json {
-    let bbox = layers.iter().filter_map(|l| l.bbox).reduce(|a, b| {
-        geo::Rect::new(
-            geo::Coord {
-                x: a.min().x.min(b.min().x),
-                y: a.min().y.min(b.min().y),
-            },
-            geo::Coord {
-                x: a.max().x.max(b.max().x),
-                y: a.max().y.max(b.max().y),
-            },
-        )
-    });
+    let bbox = layers
+        .iter()
+        .filter_map(|l| l.bbox)
+        .reduce(crate::index::union);
     let bounds = bbox.map_or([-180.0, -85.051_128_78, 180.0, 85.051_128_78], |r| {
         [
             r.min().x,

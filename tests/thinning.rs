@@ -1,5 +1,7 @@
 //! Dense point layers: thinned tiles stay bounded, account for every point, and are deterministic.
 
+mod common;
+
 use std::sync::Arc;
 
 use amis_webgis::catalog::{Layer, LayerMeta};
@@ -72,13 +74,7 @@ fn dense_tiles_are_thinned_and_count_every_point() {
 fn sparse_tiles_keep_every_point() {
     let layer = synthetic_layer();
     // z12 tile inside the cloud: a few dozen points, none merged.
-    let n = 4096.0f64;
-    let (lon, lat) = (121.0f64, 16.0f64);
-    let x = ((lon + 180.0) / 360.0 * n) as u32;
-    let y = ((1.0
-        - (lat.to_radians().tan() + 1.0 / lat.to_radians().cos()).ln() / std::f64::consts::PI)
-        / 2.0
-        * n) as u32;
+    let (x, y) = common::tile_xy(12, 121.0, 16.0);
     let cut = cut_layer(&layer, TileId { z: 12, x, y });
     assert!(!cut.features.is_empty() && cut.features.len() <= MAX_POINTS_PER_TILE);
     assert!(cut.features.iter().all(|f| f.point_count.is_none()));

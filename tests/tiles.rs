@@ -243,12 +243,7 @@ async fn polygons_stay_valid_at_every_zoom_over_the_region() {
     // Walk the tiles over Indonesia/Malaysia from z0 to z9 (one path) on both polygon layers.
     let (lon, lat) = (110.0f64, 1.0f64);
     for z in 0..=9u8 {
-        let n = f64::from(1u32 << z);
-        let x = ((lon + 180.0) / 360.0 * n) as u32;
-        let y = ((1.0
-            - (lat.to_radians().tan() + 1.0 / lat.to_radians().cos()).ln() / std::f64::consts::PI)
-            / 2.0
-            * n) as u32;
+        let (x, y) = common::tile_xy(z, lon, lat);
         let reply = get(&format!("/tiles/land,region-countries/{z}/{x}/{y}.mvt")).await;
         if reply.status == StatusCode::NO_CONTENT {
             continue;
@@ -318,14 +313,8 @@ async fn empty_tile_is_204_and_high_zoom_works() {
         StatusCode::NO_CONTENT
     );
     // z22 over Grasberg-area occurrence still answers (200 or 204, never an error).
-    let z = 22u32;
-    let n = f64::from(1u32 << z);
-    let (lon, lat) = (137.116667f64, -4.05f64);
-    let x = ((lon + 180.0) / 360.0 * n) as u32;
-    let y = ((1.0
-        - (lat.to_radians().tan() + 1.0 / lat.to_radians().cos()).ln() / std::f64::consts::PI)
-        / 2.0
-        * n) as u32;
+    let z = 22;
+    let (x, y) = common::tile_xy(z, 137.116667, -4.05);
     let reply = get(&format!(
         "/tiles/mineral-occurrences,asean-countries/{z}/{x}/{y}.mvt"
     ))

@@ -333,32 +333,11 @@ async fn items(
             "type": "FeatureCollection",
             "numberMatched": matched.len(),
             "numberReturned": features.len(),
-            "timeStamp": httpdate_now(),
+            "timeStamp": humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
             "links": links,
             "features": features,
         }),
     ))
-}
-
-/// RFC 3339 time of the response, as OGC API Features recommends.
-fn httpdate_now() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let days = secs / 86_400;
-    let (h, m, s) = (secs % 86_400 / 3600, secs % 3600 / 60, secs % 60);
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}Z")
 }
 
 /// Streams the whole selection as CSV or FlatGeobuf from a blocking task.

@@ -74,6 +74,21 @@ impl TileId {
         })
     }
 
+    /// The tile at zoom `z` that contains a lon/lat position.
+    pub fn containing(z: u8, lon: f64, lat: f64) -> TileId {
+        let z = z.min(MAX_ZOOM);
+        let n = f64::from(1u32 << z);
+        let sin = lat.clamp(-MAX_LAT, MAX_LAT).to_radians().sin();
+        let u = (lon.clamp(-180.0, 180.0) + 180.0) / 360.0;
+        let v = 0.5 - ((1.0 + sin) / (1.0 - sin)).ln() / (4.0 * std::f64::consts::PI);
+        let cell = |t: f64| ((t * n) as u32).min((1u32 << z) - 1);
+        TileId {
+            z,
+            x: cell(u),
+            y: cell(v),
+        }
+    }
+
     /// Tiles per axis at this zoom.
     fn count(&self) -> f64 {
         f64::from(1u32 << self.z)
@@ -176,6 +191,27 @@ mod tests {
         for bad in ["-1", "1.5", "", "a", "+1", "99999999999"] {
             assert!(TileId::parse(bad, "0", "0").is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn containing_tile_holds_the_point() {
+        for (z, lon, lat) in [
+            (0, 0.0, 0.0),
+            (6, 125.6, 7.9),
+            (14, -70.5, -33.4),
+            (22, 179.999, 85.0),
+        ] {
+            let t = TileId::containing(z, lon, lat);
+            let b = t.query_bbox();
+            assert!(
+                b.west <= lon && lon <= b.east && b.south <= lat && lat <= b.north,
+                "{t:?}"
+            );
+        }
+        assert_eq!(
+            TileId::containing(1, 180.0, -90.0),
+            TileId { z: 1, x: 1, y: 1 }
+        );
     }
 
     #[test]

@@ -60,6 +60,16 @@ pub fn state() -> AppState {
     state
 }
 
+/// x/y of the tile at zoom `z` containing lon/lat, by the textbook Web Mercator formula
+/// (written out here rather than taken from the crate, as an independent oracle).
+pub fn tile_xy(z: u8, lon: f64, lat: f64) -> (u32, u32) {
+    let n = f64::from(1u32 << z);
+    let lat = lat.to_radians();
+    let x = (lon + 180.0) / 360.0 * n;
+    let y = (1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n;
+    (x as u32, y as u32)
+}
+
 pub struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,

@@ -193,3 +193,21 @@ test('clicking a country opens its profile with production and occurrences', asy
   await page.screenshot({ path: `${ARTIFACTS}/map-country-profile.png` });
   await page.close();
 });
+
+test('search by name flies to the result and opens its popup, by keyboard', async () => {
+  const { page } = await open();
+  await page.focus('#search');
+  await page.keyboard.type('Ok Tedi');
+  await page.keyboard.press('Enter');
+  const result = page.locator('#search-results button').first();
+  await result.waitFor();
+  assert.match(await result.innerText(), /Ok Tedi/);
+  await result.focus();
+  await page.keyboard.press('Enter');
+  await page.locator('.maplibregl-popup-content').waitFor();
+  assert.match(await page.locator('.maplibregl-popup-content').innerText(), /Ok Tedi/);
+  await page.waitForFunction(() => !window.amisMap.isMoving() && window.amisMap.getZoom() > 9.9);
+  const c = await page.evaluate(() => window.amisMap.getCenter());
+  assert.ok(Math.abs(c.lng - 141.13) < 0.01 && Math.abs(c.lat + 5.2) < 0.01);
+  await page.close();
+});

@@ -298,7 +298,11 @@ async function search(text) {
       const b = document.createElement('button');
       b.type = 'button';
       b.textContent = `${f.properties.name ?? '(unnamed)'} — ${f.properties.country ?? ''}`;
-      b.addEventListener('click', () => map.flyTo({ center: f.geometry.coordinates, zoom: 10 }));
+      b.addEventListener('click', () => {
+        map.flyTo({ center: f.geometry.coordinates, zoom: 10 });
+        // The popup opens too, so keyboard users get the details without clicking the map.
+        new maplibregl.Popup({ maxWidth: '320px' }).setLngLat(f.geometry.coordinates).setDOMContent(popupHtml(f, 'Occurrence')).addTo(map);
+      });
       const li = document.createElement('li');
       li.append(b);
       list.append(li);

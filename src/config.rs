@@ -24,6 +24,34 @@ pub struct Cli {
 pub enum Command {
     /// Serve tiles, OGC API Features and the web map (the default).
     Serve(ServeArgs),
+    /// Manage agency upload tokens in the store directory.
+    Token(TokenArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// Store directory (uploaded layers, token hashes, audit log).
+    #[arg(long, env = "AMIS_STORE", default_value = "./store", global = true)]
+    pub store: PathBuf,
+    #[command(subcommand)]
+    pub action: TokenAction,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum TokenAction {
+    /// Create a token for an agency; it is printed once and stored only as a hash.
+    Create {
+        /// The agency the token belongs to, e.g. "Geological Agency of Indonesia".
+        #[arg(long)]
+        agency: String,
+        /// Layer ids the token may write, as globs, comma-separated (e.g. 'idn-*').
+        #[arg(long, value_delimiter = ',', required = true)]
+        layers: Vec<String>,
+    },
+    /// List tokens (ids, agencies, scopes; never the tokens themselves).
+    List,
+    /// Revoke a token by its id.
+    Revoke { id: String },
 }
 
 #[derive(Debug, Clone, Args)]

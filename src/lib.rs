@@ -2,6 +2,7 @@
 //! ([`index`]), and served as vector tiles ([`tiles`], [`tilejson`]) and OGC API –
 //! Features ([`features`]) by the router in [`server`].
 
+pub mod auth;
 pub mod catalog;
 pub mod config;
 pub mod error;
@@ -12,6 +13,7 @@ pub mod index;
 pub mod production;
 pub mod server;
 pub mod source;
+pub mod store;
 pub mod styles;
 pub mod tilejson;
 pub mod tiles;

@@ -1,7 +1,8 @@
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use amis_webgis::config::{Cli, Command};
+use amis_webgis::auth::TokenStore;
+use amis_webgis::config::{Cli, Command, TokenAction, TokenArgs};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -16,6 +17,7 @@ async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Serve(args)) => amis_webgis::server::serve(args).await,
+        Some(Command::Token(args)) => token(args),
         None => amis_webgis::server::serve(cli.serve).await,
     };
     match result {
@@ -25,4 +27,42 @@ async fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// `amis-webgis token ...`: prints results on stdout, for people and scripts.
+fn token(args: TokenArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let mut store = TokenStore::open(&args.store)?;
+    match args.action {
+        TokenAction::Create { agency, layers } => {
+            let (record, token) = store.create(&agency, &layers)?;
+            println!("token id: {}", record.id);
+            println!("agency:   {}", record.agency);
+            println!("layers:   {}", record.scopes.join(", "));
+            println!("token:    {token}");
+            println!(
+                "Keep the token secret and give it to the agency now: it is stored only as a hash and cannot be shown again."
+            );
+        }
+        TokenAction::List => {
+            for t in store.tokens() {
+                let status = t
+                    .revoked
+                    .as_deref()
+                    .map_or("active".to_string(), |r| format!("revoked {r}"));
+                println!(
+                    "{}  {}  [{}]  created {}  {}",
+                    t.id,
+                    t.agency,
+                    t.scopes.join(", "),
+                    t.created,
+                    status
+                );
+            }
+        }
+        TokenAction::Revoke { id } => {
+            let record = store.revoke(&id)?;
+            println!("revoked token {} of {}", record.id, record.agency);
+        }
+    }
+    Ok(())
 }

@@ -1,0 +1,181 @@
+//! Agency credentials. A token is shown once when created; the store keeps only its SHA-256,
+//! so a leaked token file grants nothing. Presented tokens are compared against every hash in
+//! constant time, and each token may write only the layer ids its scopes (globs) match.
+
+use std::path::{Path, PathBuf};
+
+use globset::Glob;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::store::write_atomic;
+
+/// Prefix that makes tokens recognisable in logs and secret scanners.
+const TOKEN_PREFIX: &str = "amis_";
+/// 256 bits of OS randomness per token.
+const TOKEN_BYTES: usize = 32;
+const TOKENS_FILE: &str = "tokens.json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("cannot read or write the token file {path}: {reason}")]
+    Storage { path: PathBuf, reason: String },
+    #[error("agency name must be 1-100 printable characters")]
+    InvalidAgency,
+    #[error("layer scope {0:?} is not a valid glob of layer ids (e.g. 'idn-*')")]
+    InvalidScope(String),
+    #[error("no token with id {0:?}")]
+    UnknownToken(String),
+    #[error("the operating system gave no randomness: {0}")]
+    Randomness(String),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TokenRecord {
+    /// Public, short identifier used to list and revoke; not a secret.
+    pub id: String,
+    pub agency: String,
+    /// Globs over layer ids this token may write, e.g. `idn-*`.
+    pub scopes: Vec<String>,
+    /// Hex SHA-256 of the token.
+    pub sha256: String,
+    pub created: String,
+    #[serde(default)]
+    pub revoked: Option<String>,
+}
+
+impl TokenRecord {
+    pub fn may_write(&self, layer_id: &str) -> bool {
+        self.revoked.is_none()
+            && self
+                .scopes
+                .iter()
+                .filter_map(|s| Glob::new(s).ok())
+                .any(|g| g.compile_matcher().is_match(layer_id))
+    }
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct TokenFile {
+    tokens: Vec<TokenRecord>,
+}
+
+/// The token file of a store directory.
+pub struct TokenStore {
+    path: PathBuf,
+    file: TokenFile,
+}
+
+fn now() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+impl TokenStore {
+    pub fn open(store_dir: &Path) -> Result<TokenStore, AuthError> {
+        let path = store_dir.join(TOKENS_FILE);
+        let storage = |reason: String| AuthError::Storage {
+            path: path.clone(),
+            reason,
+        };
+        let file = match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| storage(e.to_string()))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => TokenFile::default(),
+            Err(e) => return Err(storage(e.to_string())),
+        };
+        Ok(TokenStore { path, file })
+    }
+
+    fn save(&self) -> Result<(), AuthError> {
+        let bytes = serde_json::to_vec_pretty(&self.file).map_err(|e| AuthError::Storage {
+            path: self.path.clone(),
+            reason: e.to_string(),
+        })?;
+        write_atomic(&self.path, &bytes).map_err(|e| AuthError::Storage {
+            path: self.path.clone(),
+            reason: e.to_string(),
+        })
+    }
+
+    pub fn tokens(&self) -> &[TokenRecord] {
+        &self.file.tokens
+    }
+
+    /// Creates a token, persists its hash, and returns the record with the token itself,
+    /// which exists nowhere else afterwards.
+    pub fn create(
+        &mut self,
+        agency: &str,
+        scopes: &[String],
+    ) -> Result<(TokenRecord, String), AuthError> {
+        let agency = agency.trim();
+        if agency.is_empty() || agency.len() > 100 || agency.chars().any(char::is_control) {
+            return Err(AuthError::InvalidAgency);
+        }
+        if scopes.is_empty() {
+            return Err(AuthError::InvalidScope(String::new()));
+        }
+        for scope in scopes {
+            let ok = !scope.is_empty()
+                && scope
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_*?".contains(&b))
+                && Glob::new(scope).is_ok();
+            if !ok {
+                return Err(AuthError::InvalidScope(scope.clone()));
+            }
+        }
+        let mut secret = [0u8; TOKEN_BYTES];
+        getrandom::fill(&mut secret).map_err(|e| AuthError::Randomness(e.to_string()))?;
+        let token = format!("{TOKEN_PREFIX}{}", hex(&secret));
+        let mut id = [0u8; 6];
+        getrandom::fill(&mut id).map_err(|e| AuthError::Randomness(e.to_string()))?;
+        let record = TokenRecord {
+            id: hex(&id),
+            agency: agency.to_string(),
+            scopes: scopes.to_vec(),
+            sha256: hex(&digest(&token)),
+            created: now(),
+            revoked: None,
+        };
+        self.file.tokens.push(record.clone());
+        self.save()?;
+        Ok((record, token))
+    }
+
+    pub fn revoke(&mut self, id: &str) -> Result<TokenRecord, AuthError> {
+        let record = self
+            .file
+            .tokens
+            .iter_mut()
+            .find(|t| t.id == id)
+            .ok_or_else(|| AuthError::UnknownToken(id.to_string()))?;
+        record.revoked.get_or_insert_with(now);
+        let record = record.clone();
+        self.save()?;
+        Ok(record)
+    }
+
+    /// The live record whose hash matches `presented`. Every record is compared (in constant
+    /// time each), so timing reveals neither which token matched nor how much of one did.
+    pub fn authenticate(&self, presented: &str) -> Option<&TokenRecord> {
+        let presented = hex(&digest(presented));
+        let mut found = None;
+        for record in &self.file.tokens {
+            if bool::from(record.sha256.as_bytes().ct_eq(presented.as_bytes()))
+                && record.revoked.is_none()
+            {
+                found = Some(record);
+            }
+        }
+        found
+    }
+}

@@ -102,6 +102,8 @@ async fn landing_conformance_collections_and_openapi() {
         assert!(params.contains(&p), "openapi lacks parameter {p}");
     }
     assert!(doc["paths"]["/collections/land/items/{featureId}"].is_object());
+    assert!(doc["paths"]["/collections/land/queryables"].is_object());
+    assert!(doc["paths"]["/production"].is_object());
 }
 
 #[tokio::test]

@@ -78,6 +78,12 @@ pub fn document(base: &str, snapshot: &Snapshot) -> Json {
                     "application/flatgeobuf": { "schema": { "type": "string", "format": "binary" } },
                     "text/csv": { "schema": { "type": "string" } } } },
                 "400": error_response("Invalid parameter"), "404": error_response("No such collection") } } }));
+        paths.insert(format!("/collections/{id}/queryables"), json!({ "get": {
+            "summary": format!("{} (filterable properties, JSON Schema)", layer.meta.title), "operationId": format!("queryables-{id}"),
+            "parameters": [f_param(&["json"])],
+            "responses": { "200": { "description": "Properties usable as filters; text properties with few values list them in `enum`",
+                "content": { "application/schema+json": { "schema": { "type": "object" } } } },
+                "404": error_response("No such collection") } } }));
         paths.insert(format!("/collections/{id}/items/{{featureId}}"), json!({ "get": {
             "summary": format!("{} (one feature)", layer.meta.title), "operationId": format!("item-{id}"),
             "parameters": [
@@ -87,6 +93,17 @@ pub fn document(base: &str, snapshot: &Snapshot) -> Json {
                 "200": { "description": "The feature", "content": { "application/geo+json": { "schema": { "type": "object" } } } },
                 "404": error_response("No such feature") } } }));
     }
+
+    paths.insert("/production".into(), json!({ "get": {
+        "summary": "Mineral production by ASEAN Member State 2018-2022 and 2022 world share (AMCAP-IV Table 11)",
+        "operationId": "getProduction",
+        "parameters": [
+            { "name": "iso3", "in": "query", "required": false, "schema": { "type": "string", "pattern": "^[A-Z]{3}$" } },
+            { "name": "commodity", "in": "query", "required": false, "schema": { "type": "string" } },
+            f_param(&["json", "csv"]) ],
+        "responses": { "200": { "description": "Rows of the table",
+            "content": { "application/json": { "schema": { "type": "object" } }, "text/csv": { "schema": { "type": "string" } } } },
+            "400": error_response("Invalid parameter") } } }));
 
     json!({
         "openapi": "3.0.3",

@@ -11,6 +11,7 @@ pub mod features;
 pub mod fonts;
 pub mod index;
 pub mod production;
+pub mod protocol;
 pub mod server;
 pub mod source;
 pub mod store;

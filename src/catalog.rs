@@ -158,6 +158,22 @@ impl Catalog {
         self.current.load_full()
     }
 
+    /// Removes a layer; `false` if there was none.
+    pub fn retire(&self, id: &str) -> bool {
+        let mut removed = false;
+        self.current.rcu(|snap| {
+            let layers: Vec<Arc<Layer>> = snap
+                .layers
+                .iter()
+                .filter(|l| l.meta.id != id)
+                .cloned()
+                .collect();
+            removed = layers.len() != snap.layers.len();
+            Snapshot { layers }
+        });
+        removed
+    }
+
     /// Adds or replaces one layer atomically.
     pub fn publish(&self, layer: Arc<Layer>) {
         self.current.rcu(|snap| {

@@ -69,6 +69,15 @@ pub struct ServeArgs {
     /// Tile cache size in MiB; 0 disables the cache.
     #[arg(long, env = "AMIS_CACHE_MB", default_value_t = 256)]
     pub cache_mb: u64,
+    /// Store directory: uploaded layers, token hashes, audit log.
+    #[arg(long, env = "AMIS_STORE", default_value = "./store")]
+    pub store: PathBuf,
+    /// Largest upload accepted, in MiB.
+    #[arg(long, env = "AMIS_MAX_UPLOAD_MB", default_value_t = 512)]
+    pub max_upload_mb: u64,
+    /// Versions kept per uploaded layer.
+    #[arg(long, env = "AMIS_KEEP_VERSIONS", default_value_t = 5)]
+    pub keep_versions: usize,
 }
 
 impl Default for ServeArgs {
@@ -78,6 +87,9 @@ impl Default for ServeArgs {
             data: PathBuf::from("./data"),
             public_url: None,
             cache_mb: 256,
+            store: PathBuf::from("./store"),
+            max_upload_mb: 512,
+            keep_versions: 5,
         }
     }
 }

@@ -21,6 +21,28 @@ pub enum ApiError {
     NoRoute(String),
     #[error("method {0} is not allowed here")]
     MethodNotAllowed(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("the body is larger than the {0}-byte upload limit")]
+    PayloadTooLarge(u64),
+    #[error(
+        "unsupported content type {0:?}: send application/flatgeobuf, application/geo+json or text/csv"
+    )]
+    UnsupportedMediaType(String),
+    #[error("the file cannot be read: {0}")]
+    BadUpload(String),
+    #[error("the file breaks the data protocol for kind {kind:?}: {total} problem(s); see report")]
+    ProtocolViolation {
+        kind: String,
+        total: usize,
+        report: crate::protocol::Report,
+    },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the server's disk is full; nothing was changed")]
+    InsufficientStorage,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -42,6 +64,20 @@ impl ApiError {
             ApiError::InvalidParameter { .. } => (StatusCode::BAD_REQUEST, "InvalidParameterValue"),
             ApiError::UnknownParameter(..) => (StatusCode::BAD_REQUEST, "UnknownParameter"),
             ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed"),
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "Unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "Forbidden"),
+            ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLarge"),
+            ApiError::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UnsupportedMediaType")
+            }
+            ApiError::BadUpload(_) => (StatusCode::BAD_REQUEST, "InvalidFile"),
+            ApiError::ProtocolViolation { .. } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "ProtocolViolation")
+            }
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "Conflict"),
+            ApiError::InsufficientStorage => {
+                (StatusCode::INSUFFICIENT_STORAGE, "InsufficientStorage")
+            }
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "InternalError"),
         }
     }
@@ -53,7 +89,17 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
-        let body = serde_json::json!({ "code": code, "description": self.to_string() });
-        (status, axum::Json(body)).into_response()
+        let mut body = serde_json::json!({ "code": code, "description": self.to_string() });
+        if let ApiError::ProtocolViolation { report, .. } = &self {
+            body["report"] = serde_json::json!(report);
+        }
+        let mut response = (status, axum::Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"amis-webgis\""),
+            );
+        }
+        response
     }
 }

@@ -18,4 +18,5 @@ pub mod store;
 pub mod styles;
 pub mod tilejson;
 pub mod tiles;
+pub mod upload;
 pub mod web;

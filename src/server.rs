@@ -24,6 +24,7 @@ pub struct AppState {
     pub public_url: Option<String>,
     pub glyphs: crate::fonts::GlyphCache,
     pub production: Arc<crate::production::ProductionTable>,
+    pub uploads: Arc<crate::upload::Uploads>,
 }
 
 impl AppState {
@@ -37,6 +38,7 @@ impl AppState {
                 .map(|u| u.trim_end_matches('/').to_string()),
             glyphs: crate::fonts::GlyphCache::default(),
             production: Arc::default(),
+            uploads: Arc::new(crate::upload::Uploads::new(args)),
         }
     }
 }

@@ -27,7 +27,13 @@ pub fn router() -> Router<AppState> {
         .route("/conformance", get(conformance))
         .route("/openapi.json", get(openapi))
         .route("/collections", get(collections))
-        .route("/collections/{id}", get(collection))
+        .route(
+            "/collections/{id}",
+            get(collection)
+                .put(crate::upload::upload)
+                .delete(crate::upload::retire),
+        )
+        .route("/collections/{id}/versions", get(crate::upload::versions))
         .route("/collections/{id}/queryables", get(queryables))
         .route("/collections/{id}/items", get(items))
         .route("/collections/{id}/items/{feature}", get(item))

@@ -94,6 +94,49 @@ pub fn document(base: &str, snapshot: &Snapshot) -> Json {
                 "404": error_response("No such feature") } } }));
     }
 
+    paths.insert("/collections/{collectionId}".into(), json!({
+        "put": {
+            "summary": "Publish a layer (agency upload): creates it or stores a new version",
+            "operationId": "putCollection",
+            "security": [{ "agencyToken": [] }],
+            "parameters": [
+                { "name": "collectionId", "in": "path", "required": true, "schema": { "type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$" } },
+                { "name": "kind", "in": "query", "schema": { "type": "string", "enum": ["occurrences", "geology", "other"], "default": "other" },
+                  "description": "The data protocol the file is checked against (docs/data-protocol.md)" },
+                { "name": "title", "in": "query", "schema": { "type": "string" } },
+                { "name": "description", "in": "query", "schema": { "type": "string" } },
+                { "name": "license", "in": "query", "schema": { "type": "string" } },
+                { "name": "attribution", "in": "query", "schema": { "type": "string" } },
+                { "name": "keywords", "in": "query", "schema": { "type": "string" }, "description": "comma-separated" },
+                { "name": "classify", "in": "query", "schema": { "type": "string" }, "description": "the classifying property" } ],
+            "requestBody": { "required": true, "content": {
+                "application/flatgeobuf": { "schema": { "type": "string", "format": "binary" } },
+                "application/geo+json": { "schema": { "type": "object" } },
+                "text/csv": { "schema": { "type": "string" } } } },
+            "responses": {
+                "200": { "description": "A new version was published" },
+                "201": { "description": "The layer was created" },
+                "400": error_response("Unreadable file or invalid parameter"),
+                "401": error_response("No or unknown token"),
+                "403": error_response("Layer outside the token's scope"),
+                "409": error_response("Another write to this layer is in progress"),
+                "413": error_response("Body larger than the upload limit"),
+                "415": error_response("Unsupported content type"),
+                "422": error_response("The file breaks the data protocol; `report` lists the problems"),
+                "507": error_response("Disk full; nothing changed") } },
+        "delete": {
+            "summary": "Retire a layer (its stored versions are kept)",
+            "operationId": "deleteCollection",
+            "security": [{ "agencyToken": [] }],
+            "parameters": [{ "name": "collectionId", "in": "path", "required": true, "schema": { "type": "string" } }],
+            "responses": { "200": { "description": "Retired" }, "401": error_response("No or unknown token"),
+                "403": error_response("Layer outside the token's scope"), "404": error_response("No such layer") } } }));
+    paths.insert("/collections/{collectionId}/versions".into(), json!({ "get": {
+        "summary": "Stored versions of an uploaded layer (who, when, counts, checksum)",
+        "operationId": "getVersions",
+        "parameters": [{ "name": "collectionId", "in": "path", "required": true, "schema": { "type": "string" } }],
+        "responses": { "200": { "description": "Versions, oldest first" }, "404": error_response("No such layer") } } }));
+
     paths.insert("/production".into(), json!({ "get": {
         "summary": "Mineral production by ASEAN Member State 2018-2022 and 2022 world share (AMCAP-IV Table 11)",
         "operationId": "getProduction",
@@ -112,7 +155,10 @@ pub fn document(base: &str, snapshot: &Snapshot) -> Json {
                   "license": { "name": "Apache-2.0" } },
         "servers": [{ "url": format!("{base}/api") }],
         "paths": paths,
-        "components": { "schemas": {
+        "components": {
+            "securitySchemes": { "agencyToken": { "type": "http", "scheme": "bearer",
+                "description": "Agency token from `amis-webgis token create`" } },
+            "schemas": {
             "Exception": { "type": "object", "required": ["code"],
                 "properties": { "code": { "type": "string" }, "description": { "type": "string" } } },
             "FeatureCollection": { "type": "object", "required": ["type", "features"],

@@ -1,0 +1,435 @@
+//! Agency uploads: `PUT /api/collections/{id}` publishes a layer, `DELETE` retires it,
+//! `GET .../versions` lists what was stored. A file is read through the guarded readers,
+//! checked against the data protocol, indexed off to the side, stored durably, and only then
+//! swapped in; any failure leaves the served layer exactly as it was.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::auth::{TokenRecord, TokenStore};
+use crate::catalog::{Layer, LayerMeta, is_valid_layer_id};
+use crate::config::ServeArgs;
+use crate::error::ApiError;
+use crate::protocol::{self, Kind};
+use crate::server::{AppState, reject_query};
+use crate::source::{self, Format};
+use crate::store::LayerStore;
+
+/// Metadata an upload may set, as query parameters (so `curl -T file.fgb` works).
+const UPLOAD_PARAMS: [&str; 7] = [
+    "kind",
+    "title",
+    "description",
+    "license",
+    "attribution",
+    "keywords",
+    "classify",
+];
+
+pub struct Uploads {
+    pub store: LayerStore,
+    pub store_dir: PathBuf,
+    pub max_bytes: u64,
+    /// Layers with a write in progress: a second concurrent write gets 409.
+    busy: Mutex<HashSet<String>>,
+}
+
+impl Uploads {
+    pub fn new(args: &ServeArgs) -> Uploads {
+        Uploads {
+            store: LayerStore::new(&args.store, args.keep_versions),
+            store_dir: args.store.clone(),
+            max_bytes: args.max_upload_mb.saturating_mul(1 << 20),
+            busy: Mutex::new(HashSet::new()),
+        }
+    }
+}
+
+/// Holds a layer's write slot until dropped.
+struct WriteSlot {
+    uploads: Arc<Uploads>,
+    id: String,
+}
+
+impl WriteSlot {
+    fn take(uploads: &Arc<Uploads>, id: &str) -> Result<WriteSlot, ApiError> {
+        let mut busy = uploads
+            .busy
+            .lock()
+            .map_err(|_| ApiError::Internal("write lock poisoned".into()))?;
+        if !busy.insert(id.to_string()) {
+            return Err(ApiError::Conflict(format!(
+                "another write to layer {id:?} is in progress; retry when it ends"
+            )));
+        }
+        Ok(WriteSlot {
+            uploads: uploads.clone(),
+            id: id.to_string(),
+        })
+    }
+}
+
+impl Drop for WriteSlot {
+    fn drop(&mut self) {
+        if let Ok(mut busy) = self.uploads.busy.lock() {
+            busy.remove(&self.id);
+        }
+    }
+}
+
+/// The token's record if the request carries a valid bearer token allowed to write `id`.
+fn authorize(state: &AppState, headers: &HeaderMap, id: &str) -> Result<TokenRecord, ApiError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            ApiError::Unauthorized(
+                "writes need an agency token: Authorization: Bearer <token>".into(),
+            )
+        })?;
+    // Re-read on each write, so `amis-webgis token create/revoke` takes effect at once.
+    let tokens = TokenStore::open(&state.uploads.store_dir)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let record = tokens
+        .authenticate(token)
+        .cloned()
+        .ok_or_else(|| ApiError::Unauthorized("the token is unknown or revoked".into()))?;
+    if !record.may_write(id) {
+        return Err(ApiError::Forbidden(format!(
+            "the token of {} may write layers matching {}, not {id:?}",
+            record.agency,
+            record.scopes.join(", ")
+        )));
+    }
+    Ok(record)
+}
+
+fn audit(
+    state: &AppState,
+    agency: &str,
+    id: &str,
+    action: &str,
+    outcome: &str,
+    detail: serde_json::Value,
+) {
+    let entry = json!({
+        "time": humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        "agency": agency, "layer": id, "action": action, "outcome": outcome, "detail": detail,
+    });
+    if let Err(e) = state.uploads.store.audit(&entry) {
+        tracing::error!("audit log write failed: {e}");
+    }
+}
+
+fn format_of(headers: &HeaderMap) -> Result<(Format, &'static str), ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    match essence.as_str() {
+        "application/flatgeobuf" | "application/x-flatgeobuf" => Ok((Format::FlatGeobuf, "fgb")),
+        "application/geo+json" | "application/json" => Ok((Format::GeoJson, "geojson")),
+        "text/csv" => Ok((Format::Csv, "csv")),
+        _ => Err(ApiError::UnsupportedMediaType(content_type.to_string())),
+    }
+}
+
+fn meta_from_params(id: &str, params: &[(String, String)]) -> Result<(LayerMeta, Kind), ApiError> {
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.trim().to_string())
+    };
+    let kind_text = get("kind").unwrap_or_else(|| "other".into());
+    let kind = Kind::parse(&kind_text).ok_or_else(|| {
+        ApiError::invalid(
+            "kind",
+            format!("{kind_text:?} is not one of occurrences, geology, other"),
+        )
+    })?;
+    let meta = LayerMeta {
+        id: id.to_string(),
+        file: PathBuf::new(),
+        title: get("title")
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| id.to_string()),
+        description: get("description").unwrap_or_default(),
+        kind: kind_text,
+        source: String::new(),
+        license: get("license").unwrap_or_default(),
+        attribution: get("attribution").unwrap_or_default(),
+        keywords: get("keywords")
+            .map(|k| {
+                k.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        classify: get("classify").or_else(|| match kind {
+            Kind::Occurrences => Some("commodities".into()),
+            Kind::Geology => Some("lithology".into()),
+            Kind::Other => None,
+        }),
+        lists: if kind == Kind::Occurrences {
+            vec!["commodities".into()]
+        } else {
+            Vec::new()
+        },
+    };
+    Ok((meta, kind))
+}
+
+/// `PUT /api/collections/{id}`
+pub async fn upload(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    if !is_valid_layer_id(&id) {
+        return Err(ApiError::invalid(
+            "id",
+            "layer ids are 1-64 characters of a-z, 0-9, '-' or '_'",
+        ));
+    }
+    let token = match authorize(&state, &headers, &id) {
+        Ok(token) => token,
+        Err(e) => {
+            audit(
+                &state,
+                "-",
+                &id,
+                "upload",
+                "refused",
+                json!({ "error": e.to_string() }),
+            );
+            return Err(e);
+        }
+    };
+    let result = publish(&state, &id, query.as_deref(), &headers, body, &token).await;
+    match &result {
+        Ok((_, report)) => audit(
+            &state,
+            &token.agency,
+            &id,
+            "upload",
+            "published",
+            report.clone(),
+        ),
+        Err(e) => audit(
+            &state,
+            &token.agency,
+            &id,
+            "upload",
+            "refused",
+            json!({ "error": e.to_string() }),
+        ),
+    }
+    let (status, report) = result?;
+    Ok((status, axum::Json(report)).into_response())
+}
+
+async fn publish(
+    state: &AppState,
+    id: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: Body,
+    token: &TokenRecord,
+) -> Result<(StatusCode, serde_json::Value), ApiError> {
+    reject_query(query, &UPLOAD_PARAMS)?;
+    let params: Vec<(String, String)> =
+        form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
+    let (mut meta, kind) = meta_from_params(id, &params)?;
+    meta.source = token.agency.clone();
+    let (format, ext) = format_of(headers)?;
+    let _slot = WriteSlot::take(&state.uploads, id)?;
+    let max = state.uploads.max_bytes;
+    let bytes = axum::body::to_bytes(body, usize::try_from(max).unwrap_or(usize::MAX))
+        .await
+        .map_err(|e| {
+            let too_large = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            if too_large {
+                ApiError::PayloadTooLarge(max)
+            } else {
+                ApiError::BadUpload(format!("the upload was interrupted: {e}"))
+            }
+        })?;
+    let existed = state.catalog.snapshot().get(id).is_some();
+    let uploads = state.uploads.clone();
+    let agency = token.agency.clone();
+    let (layer, record, warnings) = tokio::task::spawn_blocking(move || {
+        let set =
+            source::read_bytes(&bytes, format).map_err(|e| ApiError::BadUpload(e.to_string()))?;
+        let report = protocol::check(&set, kind);
+        if !report.is_valid() {
+            return Err(ApiError::ProtocolViolation {
+                kind: meta.kind.clone(),
+                total: report.total,
+                report,
+            });
+        }
+        if let Some(classify) = &meta.classify
+            && set.field_index(classify).is_none()
+        {
+            return Err(ApiError::invalid(
+                "classify",
+                format!("the file has no property {classify:?}"),
+            ));
+        }
+        let warnings = set.warnings.clone();
+        let features = set.features.len();
+        let layer = Layer::build(meta.clone(), set, xxhash_rust::xxh3::xxh3_64(&bytes));
+        let record = uploads
+            .store
+            .save(&meta, &bytes, ext, &agency, features)
+            .map_err(|e| {
+                if e.raw_os_error() == Some(28) {
+                    ApiError::InsufficientStorage
+                } else {
+                    ApiError::Internal(format!("storing the upload failed: {e}"))
+                }
+            })?;
+        Ok((layer, record, warnings))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("upload task failed: {e}")))??;
+
+    let geometry_types: std::collections::BTreeSet<&str> = layer
+        .features
+        .iter()
+        .map(|f| match f.geometry {
+            geo::Geometry::Point(_) => "Point",
+            geo::Geometry::MultiPoint(_) => "MultiPoint",
+            geo::Geometry::LineString(_) | geo::Geometry::Line(_) => "LineString",
+            geo::Geometry::MultiLineString(_) => "MultiLineString",
+            geo::Geometry::Polygon(_) | geo::Geometry::Rect(_) | geo::Geometry::Triangle(_) => {
+                "Polygon"
+            }
+            geo::Geometry::MultiPolygon(_) => "MultiPolygon",
+            geo::Geometry::GeometryCollection(_) => "GeometryCollection",
+        })
+        .collect();
+    let report = json!({
+        "id": id,
+        "version": record.version,
+        "features": record.features,
+        "bytes": record.bytes,
+        "sha256": record.sha256,
+        "bbox": layer.bbox.map(|r| [r.min().x, r.min().y, r.max().x, r.max().y]),
+        "geometryTypes": geometry_types,
+        "properties": layer.fields,
+        "warnings": warnings,
+    });
+    state.catalog.publish(Arc::new(layer));
+    Ok((
+        if existed {
+            StatusCode::OK
+        } else {
+            StatusCode::CREATED
+        },
+        report,
+    ))
+}
+
+/// `DELETE /api/collections/{id}`: withdraws the layer; stored versions stay on disk.
+pub async fn retire(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let token = authorize(&state, &headers, &id).inspect_err(|e| {
+        audit(
+            &state,
+            "-",
+            &id,
+            "delete",
+            "refused",
+            json!({ "error": e.to_string() }),
+        );
+    })?;
+    reject_query(query.as_deref(), &[])?;
+    let _slot = WriteSlot::take(&state.uploads, &id)?;
+    if state.catalog.snapshot().get(&id).is_none() {
+        return Err(ApiError::UnknownLayer(id));
+    }
+    state
+        .uploads
+        .store
+        .retire(&id)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    state.catalog.retire(&id);
+    audit(&state, &token.agency, &id, "delete", "retired", json!({}));
+    Ok(axum::Json(json!({ "id": id, "retired": true })).into_response())
+}
+
+/// `GET /api/collections/{id}/versions`
+pub async fn versions(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    reject_query(query.as_deref(), &[])?;
+    if !is_valid_layer_id(&id) {
+        return Err(ApiError::UnknownLayer(id));
+    }
+    let versions = state
+        .uploads
+        .store
+        .versions(&id)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    if versions.is_empty() && state.catalog.snapshot().get(&id).is_none() {
+        return Err(ApiError::UnknownLayer(id));
+    }
+    let list: Vec<serde_json::Value> = versions
+        .iter()
+        .map(|v| json!({ "version": v.version, "agency": v.agency, "created": v.created, "features": v.features, "bytes": v.bytes, "sha256": v.sha256 }))
+        .collect();
+    Ok(axum::Json(json!({ "id": id, "versions": list })).into_response())
+}
+
+/// The store's published layers, for start-up; a layer whose file fails to load is skipped
+/// with an error in the log, like a bad file in `data/`.
+pub fn load_published(store: &LayerStore) -> std::io::Result<Vec<Arc<Layer>>> {
+    let mut layers = Vec::new();
+    for (record, path) in store.published()? {
+        match source::read_path(&path) {
+            Ok(contents) => {
+                layers.push(Arc::new(Layer::build(
+                    record.meta,
+                    contents.features,
+                    contents.content_hash,
+                )));
+            }
+            Err(e) => tracing::error!(
+                "skipped stored layer {} ({}): {e}",
+                record.meta.id,
+                path.display()
+            ),
+        }
+    }
+    Ok(layers)
+}

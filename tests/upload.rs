@@ -1,0 +1,391 @@
+//! Agency uploads over the real router: every refusal leaves the served layer exactly as it
+//! was; accepted files are stored, versioned, served, and survive a restart.
+
+mod common;
+
+use std::sync::Arc;
+
+use amis_webgis::auth::TokenStore;
+use amis_webgis::catalog::Catalog;
+use amis_webgis::config::ServeArgs;
+use amis_webgis::server::{AppState, router};
+use amis_webgis::store::LayerStore;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::{Reply, assert_error};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+struct Fixture {
+    state: AppState,
+    store: std::path::PathBuf,
+    idn: String,
+    phl: String,
+}
+
+fn fixture(name: &str) -> Fixture {
+    let store = std::env::temp_dir().join(format!("amis-upload-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&store);
+    let mut tokens = TokenStore::open(&store).expect("token store");
+    let (_, idn) = tokens
+        .create(
+            "Geological Agency of Indonesia",
+            &["idn-*".into(), "mineral-occurrences".into()],
+        )
+        .expect("token");
+    let (_, phl) = tokens
+        .create("Mines and Geosciences Bureau", &["phl-*".into()])
+        .expect("token");
+    let args = ServeArgs {
+        store: store.clone(),
+        max_upload_mb: 1,
+        keep_versions: 2,
+        ..ServeArgs::default()
+    };
+    let state = AppState::new(Catalog::new(common::layers().clone()), &args);
+    Fixture {
+        state,
+        store,
+        idn,
+        phl,
+    }
+}
+
+impl Fixture {
+    async fn send(&self, request: Request<Body>) -> Reply {
+        let response = router(self.state.clone())
+            .oneshot(request)
+            .await
+            .expect("router");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec();
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    async fn put(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Reply {
+        let mut req = Request::put(path)
+            .header("content-type", content_type)
+            .header("host", "test.local");
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        self.send(req.body(Body::from(body)).expect("request"))
+            .await
+    }
+
+    async fn get(&self, path: &str) -> Reply {
+        self.send(
+            Request::get(path)
+                .header("host", "test.local")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+    }
+
+    /// The served layer as GeoJSON, to compare before and after a refused write.
+    async fn served(&self, id: &str) -> (StatusCode, Vec<u8>) {
+        let reply = self
+            .get(&format!("/api/collections/{id}/items?limit=10000"))
+            .await;
+        let mut json: serde_json::Value = serde_json::from_slice(&reply.body).unwrap_or_default();
+        if let Some(obj) = json.as_object_mut() {
+            obj.remove("timeStamp");
+        }
+        (reply.status, json.to_string().into_bytes())
+    }
+}
+
+fn example(name: &str) -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("docs/examples")
+            .join(name),
+    )
+    .expect("example")
+}
+
+fn occurrences_fgb() -> Vec<u8> {
+    std::fs::read(common::data_dir().join("minerals/asean_mineral_occurrences.fgb"))
+        .expect("bundled")
+}
+
+const GEOJSON: &str = "application/geo+json";
+const FGB: &str = "application/flatgeobuf";
+
+#[tokio::test]
+async fn refusals_change_nothing() {
+    let f = fixture("refusals");
+    let ok = f
+        .put(
+            "/api/collections/idn-occurrences?kind=occurrences",
+            Some(&f.idn),
+            GEOJSON,
+            example("occurrences.geojson"),
+        )
+        .await;
+    assert_eq!(
+        ok.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&ok.body)
+    );
+    let before_upload = f.served("idn-occurrences").await;
+    let before_bundled = f.served("mineral-occurrences").await;
+    let fgb = occurrences_fgb();
+    let mut lying = fgb.clone();
+    let pos = lying
+        .windows(8)
+        .position(|w| w == 714u64.to_le_bytes())
+        .expect("count field");
+    lying[pos..pos + 8].copy_from_slice(&900u64.to_le_bytes());
+    let mut bad_header = fgb.clone();
+    bad_header[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
+    let big = vec![b' '; 1_200_000];
+
+    // (path, token, content type, body, expected status)
+    type Case<'a> = (&'a str, Option<&'a str>, &'a str, Vec<u8>, StatusCode);
+    let cases: Vec<Case> = vec![
+        ("/api/collections/idn-occurrences?kind=occurrences", None, GEOJSON, example("occurrences.geojson"), StatusCode::UNAUTHORIZED),
+        ("/api/collections/idn-occurrences?kind=occurrences", Some("amis_wrong"), GEOJSON, example("occurrences.geojson"), StatusCode::UNAUTHORIZED),
+        ("/api/collections/idn-occurrences?kind=occurrences", Some(&f.phl), GEOJSON, example("occurrences.geojson"), StatusCode::FORBIDDEN),
+        ("/api/collections/mineral-occurrences?kind=occurrences", Some(&f.phl), GEOJSON, example("occurrences.geojson"), StatusCode::FORBIDDEN),
+        ("/api/collections/idn-occurrences?kind=other", Some(&f.idn), FGB, fgb[..fgb.len() / 2].to_vec(), StatusCode::BAD_REQUEST),
+        ("/api/collections/idn-occurrences?kind=other", Some(&f.idn), FGB, lying, StatusCode::BAD_REQUEST),
+        ("/api/collections/idn-occurrences?kind=other", Some(&f.idn), FGB, bad_header, StatusCode::BAD_REQUEST),
+        ("/api/collections/idn-occurrences?kind=other", Some(&f.idn), GEOJSON, b"{not json".to_vec(), StatusCode::BAD_REQUEST),
+        ("/api/collections/idn-occurrences?kind=occurrences", Some(&f.idn), GEOJSON, example("geology.geojson"), StatusCode::UNPROCESSABLE_ENTITY),
+        ("/api/collections/idn-occurrences?kind=occurrences", Some(&f.idn), FGB, fgb.clone(), StatusCode::UNPROCESSABLE_ENTITY),
+        ("/api/collections/idn-occurrences?kind=volcanoes", Some(&f.idn), GEOJSON, example("occurrences.geojson"), StatusCode::BAD_REQUEST),
+        ("/api/collections/idn-occurrences?colour=red", Some(&f.idn), GEOJSON, example("occurrences.geojson"), StatusCode::BAD_REQUEST),
+        ("/api/collections/idn-occurrences", Some(&f.idn), "application/zip", example("occurrences.geojson"), StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        ("/api/collections/idn-occurrences", Some(&f.idn), GEOJSON, big, StatusCode::PAYLOAD_TOO_LARGE),
+        ("/api/collections/idn-big?kind=other", Some(&f.idn), GEOJSON, br#"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::32648"}},"features":[]}"#.to_vec(), StatusCode::BAD_REQUEST),
+    ];
+    for (path, token, content_type, body, status) in cases {
+        let reply = f.put(path, token, content_type, body).await;
+        let description = assert_error(&reply, status, path);
+        if status == StatusCode::UNAUTHORIZED {
+            assert!(reply.header("www-authenticate").starts_with("Bearer"));
+        }
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            assert!(description.contains("1048576"), "{description}");
+        }
+        if status == StatusCode::UNPROCESSABLE_ENTITY {
+            let report = &reply.json()["report"];
+            assert!(report["total"].as_u64().is_some_and(|t| t > 0));
+            let first = &report["problems"][0];
+            assert!(
+                first["reason"].is_string()
+                    && first.get("feature").is_some()
+                    && first.get("field").is_some()
+            );
+            assert!(
+                report["problems"]
+                    .as_array()
+                    .is_some_and(|p| p.len() <= 100)
+            );
+        }
+        assert_eq!(
+            f.served("idn-occurrences").await,
+            before_upload,
+            "{path}: the uploaded layer changed"
+        );
+        assert_eq!(
+            f.served("mineral-occurrences").await,
+            before_bundled,
+            "{path}: the bundled layer changed"
+        );
+    }
+    assert_eq!(f.served("idn-big").await.0, StatusCode::NOT_FOUND);
+    let audit = std::fs::read_to_string(f.store.join("audit.log")).expect("audit log");
+    assert_eq!(audit.lines().count(), 16, "every write attempt is audited");
+    assert!(audit.lines().all(|l| {
+        serde_json::from_str::<serde_json::Value>(l)
+            .is_ok_and(|e| e["time"].is_string() && e["layer"].is_string())
+    }));
+    assert!(audit.contains("\"refused\"") && audit.contains("\"published\""));
+    std::fs::remove_dir_all(&f.store).ok();
+}
+
+#[tokio::test]
+async fn uploads_are_served_versioned_and_survive_a_restart() {
+    let f = fixture("publish");
+    // The real compilation as an `other` layer, round trip through the items API.
+    let reply = f
+        .put(
+            "/api/collections/idn-compilation?kind=other&title=Regional%20compilation",
+            Some(&f.idn),
+            FGB,
+            occurrences_fgb(),
+        )
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let report = reply.json();
+    assert_eq!(report["version"], 1);
+    assert_eq!(report["features"], 714);
+    assert_eq!(report["geometryTypes"][0], "Point");
+    let uploaded = f
+        .get("/api/collections/idn-compilation/items?limit=10000")
+        .await
+        .json();
+    let bundled = f
+        .get("/api/collections/mineral-occurrences/items?limit=10000")
+        .await
+        .json();
+    assert_eq!(
+        uploaded["features"], bundled["features"],
+        "same features and properties"
+    );
+    assert_eq!(
+        f.get("/tiles/idn-compilation/0/0/0.mvt").await.status,
+        StatusCode::OK
+    );
+    let style = f.get("/styles/default.json").await.json();
+    assert!(
+        style["sources"]["layer-idn-compilation"].is_object(),
+        "the new layer is styled"
+    );
+
+    // New versions replace it; the last two are kept.
+    for (expected, file) in [(2, "other.geojson"), (3, "occurrences.geojson")] {
+        let reply = f
+            .put(
+                "/api/collections/idn-compilation?kind=other",
+                Some(&f.idn),
+                GEOJSON,
+                example(file),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK);
+        assert_eq!(reply.json()["version"], expected);
+    }
+    assert_eq!(
+        f.get("/api/collections/idn-compilation/items").await.json()["numberMatched"],
+        2
+    );
+    let versions = f
+        .get("/api/collections/idn-compilation/versions")
+        .await
+        .json();
+    let listed: Vec<u64> = versions["versions"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|v| v["version"].as_u64())
+        .collect();
+    assert_eq!(listed, [2, 3]);
+    assert!(
+        versions["versions"][1]["sha256"]
+            .as_str()
+            .is_some_and(|s| s.len() == 64)
+    );
+    assert_eq!(
+        versions["versions"][1]["agency"],
+        "Geological Agency of Indonesia"
+    );
+
+    // A restart serves exactly what was published.
+    let reloaded =
+        amis_webgis::upload::load_published(&LayerStore::new(&f.store, 2)).expect("store readable");
+    assert_eq!(reloaded.len(), 1);
+    assert_eq!(reloaded[0].meta.id, "idn-compilation");
+    assert_eq!(reloaded[0].features.len(), 2);
+
+    // Retiring needs the token, then the layer is gone, also after a restart.
+    let delete = |token: Option<String>| {
+        let mut req = Request::delete("/api/collections/idn-compilation");
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        req.body(Body::empty()).expect("request")
+    };
+    assert_eq!(f.send(delete(None)).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        f.send(delete(Some(f.phl.clone()))).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        f.send(delete(Some(f.idn.clone()))).await.status,
+        StatusCode::OK
+    );
+    assert_error(
+        &f.get("/api/collections/idn-compilation").await,
+        StatusCode::NOT_FOUND,
+        "retired",
+    );
+    assert!(
+        amis_webgis::upload::load_published(&LayerStore::new(&f.store, 2))
+            .expect("store")
+            .is_empty()
+    );
+    std::fs::remove_dir_all(&f.store).ok();
+}
+
+#[tokio::test]
+async fn a_second_concurrent_write_to_a_layer_gets_409() {
+    let f = Arc::new(fixture("conflict"));
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(1);
+    let slow = Request::put("/api/collections/idn-slow?kind=other")
+        .header("content-type", GEOJSON)
+        .header("authorization", format!("Bearer {}", f.idn))
+        .body(Body::from_stream(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+        ))
+        .expect("request");
+    let first = tokio::spawn({
+        let f = f.clone();
+        async move { f.send(slow).await }
+    });
+    tx.send(Ok(bytes::Bytes::from_static(
+        b"{\"type\":\"FeatureCollection\",\"features\":[",
+    )))
+    .await
+    .expect("send");
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let second = f
+        .put(
+            "/api/collections/idn-slow?kind=other",
+            Some(&f.idn),
+            GEOJSON,
+            example("other.geojson"),
+        )
+        .await;
+    assert_error(&second, StatusCode::CONFLICT, "concurrent write");
+    let rest = String::from_utf8(example("other.geojson")).expect("utf-8");
+    let features = &rest[rest.find('[').expect("features") + 1..];
+    tx.send(Ok(bytes::Bytes::from(features.to_string())))
+        .await
+        .expect("send");
+    drop(tx);
+    let first = first.await.expect("task");
+    assert_eq!(
+        first.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&first.body)
+    );
+    std::fs::remove_dir_all(&f.store).ok();
+}

@@ -90,6 +90,10 @@ impl LayerStore {
         }
     }
 
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     fn layer_dir(&self, id: &str) -> PathBuf {
         self.root.join("layers").join(id)
     }
@@ -157,6 +161,27 @@ impl LayerStore {
             let _ = std::fs::remove_file(self.layer_dir(id).join(old.file));
         }
         Ok(record)
+    }
+
+    /// Makes a kept version the published one again; `None` if it is not kept.
+    pub fn restore(
+        &self,
+        id: &str,
+        version: u64,
+    ) -> std::io::Result<Option<(VersionRecord, PathBuf)>> {
+        let mut manifest = self.manifest(id)?;
+        let Some(record) = manifest
+            .versions
+            .iter()
+            .find(|v| v.version == version)
+            .cloned()
+        else {
+            return Ok(None);
+        };
+        manifest.current = Some(version);
+        self.write_manifest(id, &manifest)?;
+        let path = self.layer_dir(id).join(&record.file);
+        Ok(Some((record, path)))
     }
 
     /// Withdraws a layer from publication; its versions stay on disk.

@@ -386,6 +386,74 @@ pub async fn retire(
     Ok(axum::Json(json!({ "id": id, "retired": true })).into_response())
 }
 
+/// `POST /api/collections/{id}/versions/{version}/restore`: publishes a kept version again.
+pub async fn restore(
+    State(state): State<AppState>,
+    Path((id, version)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let token = authorize(&state, &headers, &id).inspect_err(|e| {
+        audit(
+            &state,
+            "-",
+            &id,
+            "restore",
+            "refused",
+            json!({ "error": e.to_string() }),
+        );
+    })?;
+    reject_query(query.as_deref(), &[])?;
+    let unknown = || ApiError::UnknownFeature {
+        layer: id.clone(),
+        feature: format!("version {version}"),
+    };
+    let number: u64 = version.parse().map_err(|_| unknown())?;
+    let _slot = WriteSlot::take(&state.uploads, &id)?;
+    let uploads = state.uploads.clone();
+    let layer_id = id.clone();
+    let layer = tokio::task::spawn_blocking(move || -> Result<Option<Layer>, ApiError> {
+        // Read and index first: the manifest only moves once the version is known to load.
+        let Some(record) = uploads
+            .store
+            .versions(&layer_id)
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .into_iter()
+            .find(|v| v.version == number)
+        else {
+            return Ok(None);
+        };
+        let path = uploads
+            .store
+            .root()
+            .join("layers")
+            .join(&layer_id)
+            .join(&record.file);
+        let contents = source::read_path(&path)
+            .map_err(|e| ApiError::Internal(format!("stored version unreadable: {e}")))?;
+        let layer = Layer::build(record.meta, contents.features, contents.content_hash);
+        uploads
+            .store
+            .restore(&layer_id, number)
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        Ok(Some(layer))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("restore task failed: {e}")))??
+    .ok_or_else(unknown)?;
+    let features = layer.features.len();
+    state.catalog.publish(Arc::new(layer));
+    audit(
+        &state,
+        &token.agency,
+        &id,
+        "restore",
+        "published",
+        json!({ "version": number, "features": features }),
+    );
+    Ok(axum::Json(json!({ "id": id, "version": number, "features": features })).into_response())
+}
+
 /// `GET /api/collections/{id}/versions`
 pub async fn versions(
     State(state): State<AppState>,

@@ -307,6 +307,50 @@ async fn uploads_are_served_versioned_and_survive_a_restart() {
         "Geological Agency of Indonesia"
     );
 
+    // An earlier kept version can be published again; a dropped one cannot.
+    let restore = |version: &str, token: &str| {
+        Request::post(format!(
+            "/api/collections/idn-compilation/versions/{version}/restore"
+        ))
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::empty())
+        .expect("request")
+    };
+    assert_eq!(
+        f.send(restore("2", &f.phl)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_error(
+        &f.send(restore("1", &f.idn)).await,
+        StatusCode::NOT_FOUND,
+        "version 1 was pruned",
+    );
+    assert_error(
+        &f.send(restore("x", &f.idn)).await,
+        StatusCode::NOT_FOUND,
+        "not a version",
+    );
+    let restored = f.send(restore("2", &f.idn)).await;
+    assert_eq!(
+        restored.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&restored.body)
+    );
+    assert_eq!(
+        f.get("/api/collections/idn-compilation/items").await.json()["numberMatched"],
+        1,
+        "other.geojson has one feature"
+    );
+    let reloaded =
+        amis_webgis::upload::load_published(&LayerStore::new(&f.store, 2)).expect("store readable");
+    assert_eq!(
+        reloaded[0].features.len(),
+        1,
+        "the restored version is what a restart serves"
+    );
+    assert_eq!(f.send(restore("3", &f.idn)).await.status, StatusCode::OK);
+
     // A restart serves exactly what was published.
     let reloaded =
         amis_webgis::upload::load_published(&LayerStore::new(&f.store, 2)).expect("store readable");

@@ -34,6 +34,10 @@ pub fn router() -> Router<AppState> {
                 .delete(crate::upload::retire),
         )
         .route("/collections/{id}/versions", get(crate::upload::versions))
+        .route(
+            "/collections/{id}/versions/{version}/restore",
+            axum::routing::post(crate::upload::restore),
+        )
         .route("/collections/{id}/queryables", get(queryables))
         .route("/collections/{id}/items", get(items))
         .route("/collections/{id}/items/{feature}", get(item))

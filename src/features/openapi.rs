@@ -137,6 +137,16 @@ pub fn document(base: &str, snapshot: &Snapshot) -> Json {
         "parameters": [{ "name": "collectionId", "in": "path", "required": true, "schema": { "type": "string" } }],
         "responses": { "200": { "description": "Versions, oldest first" }, "404": error_response("No such layer") } } }));
 
+    paths.insert("/collections/{collectionId}/versions/{version}/restore".into(), json!({ "post": {
+        "summary": "Publish a kept earlier version again",
+        "operationId": "restoreVersion",
+        "security": [{ "agencyToken": [] }],
+        "parameters": [
+            { "name": "collectionId", "in": "path", "required": true, "schema": { "type": "string" } },
+            { "name": "version", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 1 } } ],
+        "responses": { "200": { "description": "Restored" }, "401": error_response("No or unknown token"),
+            "403": error_response("Layer outside the token's scope"), "404": error_response("No such kept version"),
+            "409": error_response("Another write to this layer is in progress") } } }));
     paths.insert("/production".into(), json!({ "get": {
         "summary": "Mineral production by ASEAN Member State 2018-2022 and 2022 world share (AMCAP-IV Table 11)",
         "operationId": "getProduction",

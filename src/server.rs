@@ -145,8 +145,16 @@ pub fn reject_query(query: Option<&str>, allowed: &[&str]) -> Result<(), ApiErro
 pub async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let started = std::time::Instant::now();
     let data = args.data.clone();
-    let report =
+    let mut report =
         tokio::task::spawn_blocking(move || crate::catalog::load_data_dir(&data)).await??;
+    // Uploaded layers come after data/: an upload replaces a bundled layer of the same id.
+    let store = crate::store::LayerStore::new(&args.store, args.keep_versions);
+    for layer in
+        tokio::task::spawn_blocking(move || crate::upload::load_published(&store)).await??
+    {
+        report.layers.retain(|l| l.meta.id != layer.meta.id);
+        report.layers.push(layer);
+    }
     for error in &report.errors {
         tracing::error!("skipped: {error}");
     }

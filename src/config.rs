@@ -75,6 +75,9 @@ pub struct ServeArgs {
     /// Largest upload accepted, in MiB.
     #[arg(long, env = "AMIS_MAX_UPLOAD_MB", default_value_t = 512)]
     pub max_upload_mb: u64,
+    /// Seconds an upload's body may take to arrive.
+    #[arg(long, env = "AMIS_UPLOAD_TIMEOUT_SECS", default_value_t = 600)]
+    pub upload_timeout_secs: u64,
     /// Versions kept per uploaded layer.
     #[arg(long, env = "AMIS_KEEP_VERSIONS", default_value_t = 5)]
     pub keep_versions: usize,
@@ -89,6 +92,7 @@ impl Default for ServeArgs {
             cache_mb: 256,
             store: PathBuf::from("./store"),
             max_upload_mb: 512,
+            upload_timeout_secs: 600,
             keep_versions: 5,
         }
     }

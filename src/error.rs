@@ -39,6 +39,8 @@ pub enum ApiError {
         total: usize,
         report: crate::protocol::Report,
     },
+    #[error("the upload did not arrive within {0} s; nothing was changed")]
+    UploadTimeout(u64),
     #[error("{0}")]
     Conflict(String),
     #[error("the server's disk is full; nothing was changed")]
@@ -75,6 +77,7 @@ impl ApiError {
                 (StatusCode::UNPROCESSABLE_ENTITY, "ProtocolViolation")
             }
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "Conflict"),
+            ApiError::UploadTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "UploadTimeout"),
             ApiError::InsufficientStorage => {
                 (StatusCode::INSUFFICIENT_STORAGE, "InsufficientStorage")
             }

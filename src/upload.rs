@@ -37,6 +37,9 @@ pub struct Uploads {
     pub store: LayerStore,
     pub store_dir: PathBuf,
     pub max_bytes: u64,
+    /// A body that has not fully arrived by then is refused, so a stalled client cannot hold
+    /// the layer's write slot forever.
+    pub timeout: std::time::Duration,
     /// Layers with a write in progress: a second concurrent write gets 409.
     busy: Mutex<HashSet<String>>,
 }
@@ -47,6 +50,7 @@ impl Uploads {
             store: LayerStore::new(&args.store, args.keep_versions),
             store_dir: args.store.clone(),
             max_bytes: args.max_upload_mb.saturating_mul(1 << 20),
+            timeout: std::time::Duration::from_secs(args.upload_timeout_secs),
             busy: Mutex::new(HashSet::new()),
         }
     }
@@ -266,17 +270,22 @@ async fn publish(
     let (format, ext) = format_of(headers)?;
     let _slot = WriteSlot::take(&state.uploads, id)?;
     let max = state.uploads.max_bytes;
-    let bytes = axum::body::to_bytes(body, usize::try_from(max).unwrap_or(usize::MAX))
-        .await
-        .map_err(|e| {
-            let too_large = std::error::Error::source(&e)
-                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
-            if too_large {
-                ApiError::PayloadTooLarge(max)
-            } else {
-                ApiError::BadUpload(format!("the upload was interrupted: {e}"))
-            }
-        })?;
+    let timeout = state.uploads.timeout;
+    let bytes = tokio::time::timeout(
+        timeout,
+        axum::body::to_bytes(body, usize::try_from(max).unwrap_or(usize::MAX)),
+    )
+    .await
+    .map_err(|_| ApiError::UploadTimeout(timeout.as_secs()))?
+    .map_err(|e| {
+        let too_large = std::error::Error::source(&e)
+            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+        if too_large {
+            ApiError::PayloadTooLarge(max)
+        } else {
+            ApiError::BadUpload(format!("the upload was interrupted: {e}"))
+        }
+    })?;
     let existed = state.catalog.snapshot().get(id).is_some();
     let uploads = state.uploads.clone();
     let agency = token.agency.clone();

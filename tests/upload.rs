@@ -40,6 +40,7 @@ fn fixture(name: &str) -> Fixture {
         store: store.clone(),
         max_upload_mb: 1,
         keep_versions: 2,
+        upload_timeout_secs: 2,
         ..ServeArgs::default()
     };
     let state = AppState::new(Catalog::new(common::layers().clone()), &args);
@@ -431,5 +432,40 @@ async fn a_second_concurrent_write_to_a_layer_gets_409() {
         "{}",
         String::from_utf8_lossy(&first.body)
     );
+
+    // A body that stalls past the upload timeout (2 s here) is refused and frees the slot.
+    let (stall_tx, stall_rx) =
+        tokio::sync::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(1);
+    let stalled = Request::put("/api/collections/idn-slow?kind=other")
+        .header("content-type", GEOJSON)
+        .header("authorization", format!("Bearer {}", f.idn))
+        .body(Body::from_stream(
+            tokio_stream::wrappers::ReceiverStream::new(stall_rx),
+        ))
+        .expect("request");
+    stall_tx
+        .send(Ok(bytes::Bytes::from_static(b"{")))
+        .await
+        .expect("send");
+    assert_error(
+        &f.send(stalled).await,
+        StatusCode::REQUEST_TIMEOUT,
+        "stalled upload",
+    );
+    assert_eq!(
+        f.get("/api/collections/idn-slow/items").await.json()["numberMatched"],
+        1,
+        "unchanged"
+    );
+    let again = f
+        .put(
+            "/api/collections/idn-slow?kind=other",
+            Some(&f.idn),
+            GEOJSON,
+            example("other.geojson"),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "the write slot was released");
+    drop(stall_tx);
     std::fs::remove_dir_all(&f.store).ok();
 }

@@ -26,6 +26,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Manage agency upload tokens in the store directory.
     Token(TokenArgs),
+    /// Upload a layer file to a server (for agencies).
+    Upload(crate::client::UploadArgs),
 }
 
 #[derive(Debug, Clone, Args)]

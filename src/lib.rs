@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod catalog;
+pub mod client;
 pub mod config;
 pub mod error;
 pub mod feature;

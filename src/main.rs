@@ -18,6 +18,7 @@ async fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Some(Command::Serve(args)) => amis_webgis::server::serve(args).await,
         Some(Command::Token(args)) => token(args),
+        Some(Command::Upload(args)) => amis_webgis::client::upload(args).map_err(Into::into),
         None => amis_webgis::server::serve(cli.serve).await,
     };
     match result {

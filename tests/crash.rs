@@ -2,34 +2,11 @@
 //! previous version published after a restart; readers during a replacement see only the old
 //! or the new version, never an error.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+mod common;
 
-fn start(store: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_amis-webgis"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["--bind", "127.0.0.1:0", "--store"])
-        .arg(store)
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("binary starts");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let addr = loop {
-        let line = lines
-            .next()
-            .expect("server prints its address")
-            .expect("log line");
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest.trim().to_string();
-        }
-    };
-    // Keep draining the log so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, addr)
-}
+use common::spawn_server as start;
+use std::io::{Read, Write};
+use std::net::TcpStream;
 
 /// One HTTP/1.1 request; returns (status, body).
 fn request(

@@ -135,3 +135,31 @@ pub fn assert_error(reply: &Reply, status: StatusCode, uri: &str) -> String {
     assert!(!description.is_empty(), "{uri}: no description");
     description
 }
+
+/// Starts the real binary on a free loopback port with the bundled data and `store`;
+/// returns the child and its address.
+pub fn spawn_server(store: &std::path::Path) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_amis-webgis"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["--bind", "127.0.0.1:0", "--store"])
+        .arg(store)
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("binary starts");
+    let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("server prints its address")
+            .expect("log line");
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.trim().to_string();
+        }
+    };
+    // Keep draining the log so the server never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, addr)
+}

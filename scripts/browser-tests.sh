@@ -8,9 +8,13 @@ cd "$(dirname "$0")/.."
 (cd tests/browser && npm ci --no-audit --no-fund --silent)
 cargo build --release --quiet
 log=$(mktemp)
-AMIS_BIND=127.0.0.1:0 ./target/release/amis-webgis >"$log" 2>&1 &
+store=$(mktemp -d)
+# A throwaway store with one token, for the upload page test.
+export UPLOAD_TOKEN=$(./target/release/amis-webgis token --store "$store" create --agency "Browser test" --layers 'test-*' \
+  | sed -n 's/^token: *//p')
+AMIS_BIND=127.0.0.1:0 ./target/release/amis-webgis --store "$store" >"$log" 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null || true; rm -f "$log"' EXIT
+trap 'kill $server 2>/dev/null || true; rm -rf "$log" "$store"' EXIT
 for _ in $(seq 1 100); do grep -q "listening on" "$log" && break; sleep 0.1; done
 export BASE_URL=$(grep -o 'http://127.0.0.1:[0-9]*' "$log" | head -1)
 export ARTIFACTS="$PWD/artifacts"

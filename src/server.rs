@@ -47,6 +47,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(crate::web::index))
         .route("/assets/{*path}", get(crate::web::asset))
+        .route("/upload", get(crate::web::upload_page))
         .route("/styles/{style}", get(crate::web::style))
         .route("/fonts/{fontstack}/{range}", get(crate::fonts::glyphs))
         .route("/health", get(health))

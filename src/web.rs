@@ -61,6 +61,17 @@ pub async fn index(RawQuery(query): RawQuery, headers: HeaderMap) -> Result<Resp
     Ok(embedded(file, "no-cache", &headers))
 }
 
+/// `GET /upload`: the agencies' upload page.
+pub async fn upload_page(
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    reject_query(query.as_deref(), &[])?;
+    let file = WebFiles::get("upload.html")
+        .ok_or_else(|| ApiError::Internal("upload.html not embedded".into()))?;
+    Ok(embedded(file, "no-cache", &headers))
+}
+
 /// `GET /assets/{*path}`: scripts, styles and the vendored MapLibre.
 pub async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
     let file = WebFiles::get(&format!("assets/{path}"))

@@ -211,3 +211,32 @@ test('search by name flies to the result and opens its popup, by keyboard', asyn
   assert.ok(Math.abs(c.lng - 141.13) < 0.01 && Math.abs(c.lat + 5.2) < 0.01);
   await page.close();
 });
+
+test('an agency uploads a layer from the upload page, and a bad file shows its report', async () => {
+  assert.ok(process.env.UPLOAD_TOKEN, 'the script provides a token');
+  const page = await browser.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(e.message));
+  await page.goto(`${BASE}/upload`);
+  const examples = new URL('../../docs/examples/', import.meta.url).pathname;
+  await page.fill('#token', process.env.UPLOAD_TOKEN);
+  await page.fill('#layer', 'test-occurrences');
+  await page.selectOption('#kind', 'occurrences');
+  await page.fill('#title', 'Browser test occurrences');
+  await page.setInputFiles('#file', `${examples}occurrences.geojson`);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('#result.ok');
+  assert.match(await page.innerText('#result'), /Published test-occurrences, version 1: 2 features/);
+  const collection = await page.evaluate(async () => (await fetch('/api/collections/test-occurrences')).json());
+  assert.equal(collection.title, 'Browser test occurrences');
+
+  await page.setInputFiles('#file', `${examples}geology.geojson`);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('#result.error');
+  const report = await page.innerText('#result');
+  assert.match(report, /422/);
+  assert.match(report, /geometry must be a Point/);
+  assert.deepEqual(problems, []);
+  await page.screenshot({ path: `${ARTIFACTS}/upload-report.png` });
+  await page.close();
+});

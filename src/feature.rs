@@ -107,6 +107,8 @@ pub struct FeatureSet {
     pub features: Vec<Feature>,
     /// Things the reader tolerated but the data's owner should hear about.
     pub warnings: Vec<String>,
+    /// Features left out because their geometry is unusable: (1-based position, reason).
+    pub invalid: Vec<(u64, String)>,
 }
 
 impl FeatureSet {

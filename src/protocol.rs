@@ -175,7 +175,10 @@ pub fn check(set: &FeatureSet, kind: Kind) -> Report {
         total: 0,
         problems: Vec::new(),
     });
-    if set.features.is_empty() {
+    for (feature, reason) in &set.invalid {
+        out.push(Some(*feature), None, reason.clone());
+    }
+    if set.features.is_empty() && set.invalid.is_empty() {
         out.push(None, None, "the file has no features");
     }
     let field = |name: &str| set.field_index(name);

@@ -290,8 +290,8 @@ async fn publish(
     let uploads = state.uploads.clone();
     let agency = token.agency.clone();
     let (layer, record, warnings) = tokio::task::spawn_blocking(move || {
-        let set =
-            source::read_bytes(&bytes, format).map_err(|e| ApiError::BadUpload(e.to_string()))?;
+        let set = source::read_bytes_lenient(&bytes, format)
+            .map_err(|e| ApiError::BadUpload(e.to_string()))?;
         let report = protocol::check(&set, kind);
         if !report.is_valid() {
             return Err(ApiError::ProtocolViolation {

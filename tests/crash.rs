@@ -111,7 +111,10 @@ fn sigkill_mid_upload_keeps_the_previous_version_and_readers_never_fail() {
         move || {
             let mut seen = std::collections::BTreeSet::new();
             let mut requests = 0;
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) || requests < 20 {
+            // Until the writer is done and the new version has been seen (bounded).
+            while !(stop.load(std::sync::atomic::Ordering::Relaxed) && seen.contains(&714))
+                && requests < 5_000
+            {
                 let (status, n) = matched(&addr);
                 assert_eq!(status, 200, "items during replacement");
                 assert!(n == 1 || n == 714, "only the old or the new version: {n}");

@@ -32,6 +32,7 @@ fn synthetic_layer() -> Arc<Layer> {
         }],
         features,
         warnings: vec![],
+        invalid: vec![],
     };
     let meta: LayerMeta =
         toml::from_str("id = \"synthetic\"\ntitle = \"Synthetic points\"").expect("meta");

@@ -469,3 +469,48 @@ async fn a_second_concurrent_write_to_a_layer_gets_409() {
     drop(stall_tx);
     std::fs::remove_dir_all(&f.store).ok();
 }
+
+#[tokio::test]
+async fn geometry_problems_are_all_in_the_report() {
+    let f = fixture("geometry");
+    let file = br#"{"type":"FeatureCollection","features":[
+        {"type":"Feature","properties":{"unit_name":"ok","lithology":"granite"},"geometry":{"type":"Polygon","coordinates":[[[100,5],[101,5],[101,6],[100,5]]]}},
+        {"type":"Feature","properties":{"unit_name":"open","lithology":"granite"},"geometry":{"type":"Polygon","coordinates":[[[100,5],[101,5],[101,6],[100,6]]]}},
+        {"type":"Feature","properties":{"unit_name":"far","lithology":"granite"},"geometry":{"type":"Polygon","coordinates":[[[500000,5],[500001,5],[500001,6],[500000,5]]]}},
+        {"type":"Feature","properties":{"unit_name":"point","lithology":"granite"},"geometry":{"type":"Point","coordinates":[100,5]}},
+        {"type":"Feature","properties":{"unit_name":"empty","lithology":"granite"},"geometry":{"type":"MultiPolygon","coordinates":[]}}
+    ]}"#;
+    let reply = f
+        .put(
+            "/api/collections/idn-geology?kind=geology",
+            Some(&f.idn),
+            GEOJSON,
+            file.to_vec(),
+        )
+        .await;
+    assert_error(
+        &reply,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "geometry problems",
+    );
+    let report = reply.json()["report"].clone();
+    let problem = |n: u64| {
+        report["problems"]
+            .as_array()
+            .expect("problems")
+            .iter()
+            .find(|p| p["feature"] == n)
+            .map(|p| p["reason"].to_string())
+            .unwrap_or_default()
+    };
+    assert!(problem(2).contains("not closed"), "{report}");
+    assert!(problem(3).contains("outside longitude"), "{report}");
+    assert!(problem(4).contains("Polygon or MultiPolygon"), "{report}");
+    assert!(problem(5).contains("empty"), "{report}");
+    assert_eq!(report["total"], 4, "{report}");
+    assert_eq!(
+        f.get("/api/collections/idn-geology").await.status,
+        StatusCode::NOT_FOUND
+    );
+    std::fs::remove_dir_all(&f.store).ok();
+}

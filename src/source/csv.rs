@@ -43,23 +43,25 @@ pub fn read(bytes: &[u8]) -> Result<FeatureSet, SourceError> {
 
     let mut strings = StringInterner::default();
     let mut features = Vec::with_capacity(rows.len());
+    let mut invalid_geometries = Vec::new();
     for (i, row) in rows.iter().enumerate() {
         let id = i as u64 + 1;
-        let invalid = |reason: String| SourceError::InvalidFeature {
-            feature: id,
-            reason,
-        };
         let coord = |col: usize, what: &str| {
             row[col]
                 .trim()
                 .parse::<f64>()
-                .map_err(|_| invalid(format!("{what} {:?} is not a number", &row[col])))
+                .map_err(|_| format!("{what} {:?} is not a number", &row[col]))
         };
-        let geometry = Geometry::Point(Point::new(
-            coord(lon_col, "longitude")?,
-            coord(lat_col, "latitude")?,
-        ));
-        check_geometry(&geometry).map_err(invalid)?;
+        let geometry = coord(lon_col, "longitude")
+            .and_then(|x| Ok(Geometry::Point(Point::new(x, coord(lat_col, "latitude")?))))
+            .and_then(|g| check_geometry(&g).map(|()| g));
+        let geometry = match geometry {
+            Ok(g) => g,
+            Err(reason) => {
+                invalid_geometries.push((id, reason));
+                continue;
+            }
+        };
         let properties = property_cols
             .iter()
             .zip(&fields)
@@ -75,6 +77,7 @@ pub fn read(bytes: &[u8]) -> Result<FeatureSet, SourceError> {
         fields,
         features,
         warnings: Vec::new(),
+        invalid: invalid_geometries,
     })
 }
 

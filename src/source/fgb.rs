@@ -71,6 +71,7 @@ pub fn read(bytes: &[u8]) -> Result<FeatureSet, SourceError> {
     let mut strings = StringInterner::default();
     let mut features = Vec::with_capacity(count as usize);
     let mut position = 0u64;
+    let mut invalid_geometries = Vec::new();
 
     while offset < bytes.len() {
         position += 1;
@@ -97,13 +98,20 @@ pub fn read(bytes: &[u8]) -> Result<FeatureSet, SourceError> {
             continue; // a feature without geometry cannot be mapped; its id stays reserved
         };
         let mut writer = GeoWriter::new();
-        geometry
-            .process(&mut writer, geometry_type)
-            .map_err(|e| invalid(format!("unreadable geometry: {e}")))?;
-        let geometry = writer
-            .take_geometry()
-            .ok_or_else(|| invalid("empty geometry".into()))?;
-        check_geometry(&geometry).map_err(invalid)?;
+        let geometry = match geometry.process(&mut writer, geometry_type) {
+            Ok(()) => writer
+                .take_geometry()
+                .ok_or_else(|| "empty geometry".to_string()),
+            Err(e) => Err(format!("unreadable geometry: {e}")),
+        }
+        .and_then(|g| check_geometry(&g).map(|()| g));
+        let geometry = match geometry {
+            Ok(g) => g,
+            Err(reason) => {
+                invalid_geometries.push((position, reason));
+                continue;
+            }
+        };
         let mut properties = vec![Value::Null; fields.len()];
         if let Some(props) = feature.properties() {
             decode_properties(props.bytes(), &columns, &mut properties, &mut strings)
@@ -124,6 +132,7 @@ pub fn read(bytes: &[u8]) -> Result<FeatureSet, SourceError> {
         fields,
         features,
         warnings: Vec::new(),
+        invalid: invalid_geometries,
     })
 }
 

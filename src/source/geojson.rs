@@ -50,19 +50,27 @@ pub fn read(bytes: &[u8]) -> Result<FeatureSet, SourceError> {
     let mut strings = StringInterner::default();
     let mut out = Vec::with_capacity(features.len());
     let mut skipped = 0usize;
+    let mut invalid_geometries = Vec::new();
     for (i, feature) in features.into_iter().enumerate() {
         let id = i as u64 + 1;
-        let invalid = |reason: String| SourceError::InvalidFeature {
-            feature: id,
-            reason,
-        };
         let Some(geometry) = feature.geometry else {
             skipped += 1;
             continue;
         };
-        let geometry = geo::Geometry::<f64>::try_from(geometry.value)
-            .map_err(|e| invalid(format!("invalid geometry: {e}")))?;
-        check_geometry(&geometry).map_err(invalid)?;
+        if let Some(reason) = unclosed_ring(&geometry.value) {
+            invalid_geometries.push((id, reason));
+            continue;
+        }
+        let geometry = match geo::Geometry::<f64>::try_from(geometry.value)
+            .map_err(|e| format!("invalid geometry: {e}"))
+            .and_then(|g| check_geometry(&g).map(|()| g))
+        {
+            Ok(g) => g,
+            Err(reason) => {
+                invalid_geometries.push((id, reason));
+                continue;
+            }
+        };
         let mut properties = vec![Value::Null; fields.len()];
         for (name, value) in feature.properties.into_iter().flatten() {
             if let Some(idx) = fields.iter().position(|f| f.name == name) {
@@ -85,7 +93,29 @@ pub fn read(bytes: &[u8]) -> Result<FeatureSet, SourceError> {
         fields,
         features: out,
         warnings,
+        invalid: invalid_geometries,
     })
+}
+
+/// RFC 7946 requires closed rings; `geo` would close them silently, so check the raw rings.
+fn unclosed_ring(value: &geojson::Value) -> Option<String> {
+    let polygons: Vec<&Vec<Vec<Vec<f64>>>> = match value {
+        geojson::Value::Polygon(rings) => vec![rings],
+        geojson::Value::MultiPolygon(polygons) => polygons.iter().collect(),
+        _ => return None,
+    };
+    for (p, rings) in polygons.iter().enumerate() {
+        for (r, ring) in rings.iter().enumerate() {
+            if ring.len() < 4 || ring.first() != ring.last() {
+                return Some(format!(
+                    "polygon {} ring {} is not closed (needs 4 or more positions, the last equal to the first)",
+                    p + 1,
+                    r + 1
+                ));
+            }
+        }
+    }
+    None
 }
 
 /// GeoJSON 2008's `crs` member is obsolete, but files still carry it; honour what it says.

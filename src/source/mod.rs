@@ -80,8 +80,23 @@ pub fn read_path(path: &Path) -> Result<FileContents, SourceError> {
     })
 }
 
-/// Parses bytes of a known format, containing any panic inside the third-party parsers.
+/// Parses bytes of a known format; any feature with an unusable geometry fails the file,
+/// naming the first such feature (what start-up wants: a bad file is reported and skipped).
 pub fn read_bytes(bytes: &[u8], format: Format) -> Result<FeatureSet, SourceError> {
+    let set = read_bytes_lenient(bytes, format)?;
+    match set.invalid.first() {
+        Some((feature, reason)) => Err(SourceError::InvalidFeature {
+            feature: *feature,
+            reason: reason.clone(),
+        }),
+        None => Ok(set),
+    }
+}
+
+/// Like [`read_bytes`], but features with unusable geometries are left out and listed in
+/// `invalid`, so an upload's report can name all of them. Panics inside the third-party
+/// parsers are contained.
+pub fn read_bytes_lenient(bytes: &[u8], format: Format) -> Result<FeatureSet, SourceError> {
     let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match format {
         Format::FlatGeobuf => fgb::read(bytes),
         Format::GeoJson => geojson::read(bytes),

@@ -1,0 +1,106 @@
+//! A full disk during an upload answers 507 and keeps the previous version served and intact.
+//! Needs root to mount a small tmpfs as the store; elsewhere it says so and does nothing.
+
+mod common;
+
+use amis_webgis::auth::TokenStore;
+use amis_webgis::catalog::Catalog;
+use amis_webgis::config::ServeArgs;
+use amis_webgis::server::{AppState, router};
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+async fn put(state: &AppState, token: &str, body: Vec<u8>) -> (StatusCode, String) {
+    let request = Request::put("/api/collections/idn-full?kind=other")
+        .header("content-type", "application/geo+json")
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::from(body))
+        .expect("request");
+    let response = router(state.clone())
+        .oneshot(request)
+        .await
+        .expect("router");
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (status, String::from_utf8_lossy(&body).to_string())
+}
+
+#[tokio::test]
+async fn a_full_disk_is_507_and_the_previous_version_stays() {
+    let store = std::env::temp_dir().join(format!("amis-full-{}", std::process::id()));
+    std::fs::create_dir_all(&store).expect("dir");
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+        .arg(&store)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipped: mounting a tmpfs store needs root");
+        return;
+    }
+    let (_, token) = TokenStore::open(&store)
+        .expect("store")
+        .create("Test agency", &["idn-*".into()])
+        .expect("token");
+    let args = ServeArgs {
+        store: store.clone(),
+        ..ServeArgs::default()
+    };
+    let state = AppState::new(Catalog::new(common::layers().clone()), &args);
+    let small = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/examples/other.geojson"
+    ))
+    .expect("example");
+    let (status, body) = put(&state, &token, small.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    // Fill the disk, then try a bigger version.
+    let mut filler = std::fs::File::create(store.join("filler")).expect("filler");
+    let block = vec![0u8; 64 * 1024];
+    while std::io::Write::write_all(&mut filler, &block).is_ok() {}
+    drop(filler);
+    let mut bigger = String::from(r#"{"type":"FeatureCollection","features":["#);
+    for i in 0..2000 {
+        if i > 0 {
+            bigger.push(',');
+        }
+        bigger.push_str(&format!(r#"{{"type":"Feature","properties":{{"n":{i}}},"geometry":{{"type":"Point","coordinates":[100.{i},5]}}}}"#));
+    }
+    bigger.push_str("]}");
+    let (status, body) = put(&state, &token, bigger.into_bytes()).await;
+
+    let served = router(state.clone())
+        .oneshot(
+            Request::get("/api/collections/idn-full/items")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("router");
+    let served: serde_json::Value =
+        serde_json::from_slice(&served.into_body().collect().await.expect("body").to_bytes())
+            .expect("json");
+    let versions = amis_webgis::store::LayerStore::new(&store, 5)
+        .versions("idn-full")
+        .expect("manifest readable");
+    let v1 = std::fs::read(store.join("layers/idn-full/v1.geojson")).expect("version 1 file");
+    let _ = std::process::Command::new("umount").arg(&store).status();
+    let _ = std::fs::remove_dir_all(&store);
+
+    assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE, "{body}");
+    assert!(body.contains("InsufficientStorage"), "{body}");
+    assert_eq!(
+        served["numberMatched"], 1,
+        "the previous version is still served"
+    );
+    assert_eq!(versions.len(), 1, "the manifest still lists only version 1");
+    assert_eq!(v1, small, "version 1 is intact");
+}

@@ -196,3 +196,186 @@ title = "Escape"
     assert!(errors[1].contains("escape"), "{}", errors[1]);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Every bundled file read from disk (streamed) gives the same layer as from memory, and the
+/// streamed hash is the one-shot hash: ETags stay stable across the change of reader.
+#[test]
+fn streamed_files_match_in_memory_reads() {
+    use amis_webgis::source::read_path;
+    for file in [
+        "minerals/asean_mineral_occurrences.fgb",
+        "geology/gem_active_faults_sea_2017.fgb",
+        "boundaries/asean_countries_ne10m.fgb",
+        "boundaries/land_ne10m_clip.geojson",
+        "boundaries/region_countries_ne10m_clip.geojson",
+    ] {
+        let path = common::data_dir().join(file);
+        let bytes = std::fs::read(&path).expect("bundled file");
+        let format = Format::from_path(&path).expect("known format");
+        let in_memory = read_bytes(&bytes, format).expect("valid");
+        let streamed = read_path(&path).expect("valid");
+        assert_eq!(
+            streamed.content_hash,
+            xxhash_rust::xxh3::xxh3_64(&bytes),
+            "{file}"
+        );
+        assert_eq!(streamed.features.fields, in_memory.fields, "{file}");
+        assert_eq!(
+            streamed.features.features.len(),
+            in_memory.features.len(),
+            "{file}"
+        );
+        for (a, b) in streamed.features.features.iter().zip(&in_memory.features) {
+            assert_eq!(
+                (a.id, &a.geometry, &a.properties),
+                (b.id, &b.geometry, &b.properties)
+            );
+        }
+        assert!(!in_memory.features.is_empty(), "{file}");
+    }
+}
+
+#[test]
+fn geojson_members_may_come_in_any_order() {
+    let point = |x: f64| {
+        format!(
+            r#"{{"type":"Feature","properties":{{"n":{x}}},"geometry":{{"type":"Point","coordinates":[{x},1]}}}}"#
+        )
+    };
+    // `features` before `type`, `crs` last, a foreign member that must not be kept.
+    let text = format!(
+        r#"{{"features":[{},{}],"name":"x","type":"FeatureCollection","crs":{{"type":"name","properties":{{"name":"urn:ogc:def:crs:OGC:1.3:CRS84"}}}}}}"#,
+        point(100.0),
+        point(101.5)
+    );
+    let set = read_bytes(text.as_bytes(), Format::GeoJson).expect("valid");
+    assert_eq!(set.features.len(), 2);
+    assert_eq!(set.features[1].id, 2);
+
+    // A CRS named after the features still refuses them.
+    let text = format!(
+        r#"{{"type":"FeatureCollection","features":[{}],"crs":{{"type":"name","properties":{{"name":"urn:ogc:def:crs:EPSG::3857"}}}}}}"#,
+        point(100.0)
+    );
+    let message = assert_refused(text.as_bytes(), Format::GeoJson, "crs after features");
+    assert!(message.contains("EPSG::3857"), "{message}");
+
+    // A single Feature, and a bare geometry, are layers of one feature.
+    let set = read_bytes(point(102.0).as_bytes(), Format::GeoJson).expect("a Feature");
+    assert_eq!((set.features.len(), set.fields.len()), (1, 1));
+    let set = read_bytes(
+        br#"{"coordinates":[100,5],"type":"Point"}"#,
+        Format::GeoJson,
+    )
+    .expect("a geometry");
+    assert_eq!(set.features.len(), 1);
+
+    for (text, mentions) in [
+        (
+            format!(r#"{{"type":"Feature","features":[{}]}}"#, point(1.0)),
+            "FeatureCollection",
+        ),
+        (r#"{"type":"FeatureCollection"}"#.to_string(), "features"),
+        (
+            r#"{"type":"FeatureCollection","features":{}}"#.to_string(),
+            "array",
+        ),
+        (
+            format!(
+                r#"{{"type":"FeatureCollection","features":[{},{{"type":"Fish"}}]}}"#,
+                point(1.0)
+            ),
+            "feature 2",
+        ),
+        (
+            format!(
+                r#"{{"type":"FeatureCollection","features":[{}]}} trailing"#,
+                point(1.0)
+            ),
+            "trailing",
+        ),
+        (r#"{"features":[]}"#.to_string(), "type"),
+    ] {
+        let message = assert_refused(text.as_bytes(), Format::GeoJson, mentions);
+        assert!(
+            message.contains(mentions),
+            "{message:?} should mention {mentions:?}"
+        );
+    }
+}
+
+/// A column's type is only known after the last feature: earlier values are converted to it.
+#[test]
+fn geojson_column_types_widen_across_features() {
+    let text = r#"{"type":"FeatureCollection","features":[
+        {"type":"Feature","geometry":{"type":"Point","coordinates":[100,1]},
+         "properties":{"only_null":null,"later_bool":null,"int_then_float":1,"mixed":7,"list":[1,2]}},
+        {"type":"Feature","geometry":{"type":"Point","coordinates":[101,1]},
+         "properties":{"int_then_float":1.5,"mixed":"n/a","later_bool":true,"big":1e300}},
+        {"type":"Feature","geometry":{"type":"Point","coordinates":[102,1]},
+         "properties":{"mixed":0.25}}]}"#;
+    let set = read_bytes(text.as_bytes(), Format::GeoJson).expect("valid");
+    use amis_webgis::feature::{FieldType::*, Value};
+    let schema: Vec<_> = set
+        .fields
+        .iter()
+        .map(|f| (f.name.as_str(), f.field_type))
+        .collect();
+    assert_eq!(
+        schema,
+        // First appearance; serde_json orders each feature's properties by name.
+        [
+            ("int_then_float", Number),
+            ("later_bool", Boolean),
+            ("list", String),
+            ("mixed", String),
+            ("only_null", String),
+            ("big", Number),
+        ]
+    );
+    let column = |name: &str| -> Vec<Value> {
+        let idx = set.field_index(name).expect("field");
+        set.features
+            .iter()
+            .map(|f| f.properties[idx].clone())
+            .collect()
+    };
+    let text = |s: &str| Value::String(s.into());
+    assert_eq!(
+        column("int_then_float"),
+        [Value::Float(1.0), Value::Float(1.5), Value::Null]
+    );
+    assert_eq!(column("mixed"), [text("7"), text("n/a"), text("0.25")]);
+    assert_eq!(column("list"), [text("[1,2]"), Value::Null, Value::Null]);
+    assert_eq!(
+        column("later_bool"),
+        [Value::Null, Value::Bool(true), Value::Null]
+    );
+    assert_eq!(column("big")[1], Value::Float(1e300));
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// Any strict prefix of a real FlatGeobuf file is refused by the guards, not by a panic.
+    #[test]
+    fn every_prefix_of_a_flatgeobuf_file_is_refused(cut_per_mille in 0usize..1000) {
+        let bytes = occurrences_fgb();
+        let cut = bytes.len() * cut_per_mille / 1000;
+        assert_refused(&bytes[..cut], Format::FlatGeobuf, &format!("cut at {cut}"));
+    }
+}
+
+proptest::proptest! {
+    // Each case parses up to 1.2 MB of JSON; fewer cases keep the debug-build test quick.
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+    /// Any prefix of a real GeoJSON file is refused (an unterminated document), by the reader.
+    #[test]
+    fn every_prefix_of_a_geojson_file_is_refused(cut_per_mille in 0usize..1000) {
+        let bytes = std::fs::read(common::data_dir().join("boundaries/region_countries_ne10m_clip.geojson"))
+            .expect("bundled file");
+        let cut = bytes.len() * cut_per_mille / 1000;
+        assert_refused(&bytes[..cut], Format::GeoJson, &format!("cut at {cut}"));
+    }
+}

@@ -3,6 +3,8 @@
 //! Column types are inferred: a column whose every non-empty cell parses as an
 //! integer is an integer, likewise number and boolean; anything else is text.
 
+use std::io::{Read, Seek, SeekFrom};
+
 use geo::{Geometry, Point};
 
 use super::SourceError;
@@ -12,9 +14,11 @@ use crate::feature::{Feature, FeatureSet, Field, FieldType, StringInterner, Valu
 const LON_NAMES: [&str; 4] = ["longitude", "lon", "lng", "x"];
 const LAT_NAMES: [&str; 3] = ["latitude", "lat", "y"];
 
-pub fn read(bytes: &[u8]) -> Result<FeatureSet, SourceError> {
+/// Two passes over the stream: the first infers each column's type, the second builds the
+/// features, so no row is held beyond the one being read.
+pub fn read<R: Read + Seek>(input: R) -> Result<FeatureSet, SourceError> {
     let bad = |m: String| SourceError::Csv(m);
-    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
+    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(input);
     let headers = reader.headers().map_err(|e| bad(e.to_string()))?.clone();
     let find = |names: &[&str]| {
         headers
@@ -26,26 +30,50 @@ pub fn read(bytes: &[u8]) -> Result<FeatureSet, SourceError> {
             "no longitude/latitude columns (expected e.g. 'longitude' and 'latitude')".into(),
         ));
     };
-    let mut rows = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        rows.push(record.map_err(|e| bad(format!("row {}: {e}", i + 2)))?);
-    }
     let property_cols: Vec<usize> = (0..headers.len())
         .filter(|c| *c != lon_col && *c != lat_col)
         .collect();
+
+    let mut types: Vec<Option<FieldType>> = vec![None; property_cols.len()];
+    let mut row = csv::StringRecord::new();
+    let mut line = 1;
+    let mut next_row = |reader: &mut csv::Reader<R>, row: &mut csv::StringRecord| {
+        line += 1;
+        reader
+            .read_record(row)
+            .map_err(|e| bad(format!("row {line}: {e}")))
+    };
+    while next_row(&mut reader, &mut row)? {
+        for (ty, &c) in types.iter_mut().zip(&property_cols) {
+            if *ty != Some(FieldType::String)
+                && let Some(cell) = cell_type(&row[c])
+            {
+                *ty = Some(ty.map_or(cell, |t| t.widen(cell)));
+            }
+        }
+    }
     let fields: Vec<Field> = property_cols
         .iter()
-        .map(|&c| Field {
+        .zip(&types)
+        .map(|(&c, ty)| Field {
             name: headers[c].trim().to_string(),
-            field_type: infer(rows.iter().map(|r| &r[c])),
+            field_type: ty.unwrap_or(FieldType::String),
         })
         .collect();
 
+    let mut input = reader.into_inner();
+    input.seek(SeekFrom::Start(0))?;
+    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(input);
+    reader.headers().map_err(|e| bad(e.to_string()))?;
     let mut strings = StringInterner::default();
-    let mut features = Vec::with_capacity(rows.len());
+    let mut features = Vec::new();
     let mut invalid_geometries = Vec::new();
-    for (i, row) in rows.iter().enumerate() {
-        let id = i as u64 + 1;
+    let mut id = 0;
+    while reader
+        .read_record(&mut row)
+        .map_err(|e| bad(format!("row {}: {e}", id + 2)))?
+    {
+        id += 1;
         let coord = |col: usize, what: &str| {
             row[col]
                 .trim()
@@ -81,21 +109,20 @@ pub fn read(bytes: &[u8]) -> Result<FeatureSet, SourceError> {
     })
 }
 
-fn infer<'a>(cells: impl Iterator<Item = &'a str>) -> FieldType {
-    let mut ty: Option<FieldType> = None;
-    for cell in cells.map(str::trim).filter(|c| !c.is_empty()) {
-        let this = if cell.parse::<i64>().is_ok() {
-            FieldType::Integer
-        } else if cell.parse::<f64>().is_ok_and(f64::is_finite) {
-            FieldType::Number
-        } else if cell == "true" || cell == "false" {
-            FieldType::Boolean
-        } else {
-            return FieldType::String;
-        };
-        ty = Some(ty.map_or(this, |t| t.widen(this)));
+/// The narrowest type of one cell; `None` for an empty cell, which fits any column.
+fn cell_type(cell: &str) -> Option<FieldType> {
+    let cell = cell.trim();
+    if cell.is_empty() {
+        None
+    } else if cell.parse::<i64>().is_ok() {
+        Some(FieldType::Integer)
+    } else if cell.parse::<f64>().is_ok_and(f64::is_finite) {
+        Some(FieldType::Number)
+    } else if cell == "true" || cell == "false" {
+        Some(FieldType::Boolean)
+    } else {
+        Some(FieldType::String)
     }
-    ty.unwrap_or(FieldType::String)
 }
 
 fn parse_cell(cell: &str, ty: FieldType, strings: &mut StringInterner) -> Value {

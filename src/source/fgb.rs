@@ -6,6 +6,8 @@
 //! actual byte length first, flatbuffers are verified, and property bytes are decoded
 //! with bounds checks. Only then are the crate's geometry readers used.
 
+use std::io::Read;
+
 use flatgeobuf::{ColumnType, GeometryType, Header};
 use geozero::geo_types::GeoWriter;
 
@@ -23,21 +25,43 @@ fn bad(msg: impl Into<String>) -> SourceError {
     SourceError::FlatGeobuf(msg.into())
 }
 
-fn read_u32(bytes: &[u8], at: usize) -> Option<u32> {
-    let b = bytes.get(at..at.checked_add(4)?)?;
-    Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+fn truncated(e: std::io::Error, what: &str) -> SourceError {
+    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+        bad(format!("the file ends inside {what} (truncated file?)"))
+    } else {
+        SourceError::Io(e)
+    }
 }
 
-pub fn read(bytes: &[u8]) -> Result<FeatureSet, SourceError> {
-    if bytes.len() < 12 || bytes[0..3] != MAGIC || bytes[4..7] != MAGIC {
+/// Reads a FlatGeobuf stream of exactly `len` bytes, one feature at a time: only the
+/// header and the current feature are ever buffered, and every size the file claims is
+/// checked against the bytes that remain before anything is allocated for it.
+pub fn read<R: Read>(mut input: R, len: u64) -> Result<FeatureSet, SourceError> {
+    let mut prefix = [0u8; 12];
+    if len < 12 {
         return Err(bad("missing FlatGeobuf magic bytes"));
     }
-    let header_len = read_u32(bytes, 8).ok_or_else(|| bad("truncated header"))? as usize;
-    let header_end = 12usize
-        .checked_add(header_len)
-        .filter(|end| *end <= bytes.len())
-        .ok_or_else(|| bad(format!("header claims {header_len} bytes, file is shorter")))?;
-    let header = flatgeobuf::size_prefixed_root_as_header(&bytes[8..header_end])
+    input
+        .read_exact(&mut prefix)
+        .map_err(|e| truncated(e, "the magic bytes"))?;
+    if prefix[0..3] != MAGIC || prefix[4..7] != MAGIC {
+        return Err(bad("missing FlatGeobuf magic bytes"));
+    }
+    let header_len = u64::from(u32::from_le_bytes([
+        prefix[8], prefix[9], prefix[10], prefix[11],
+    ]));
+    if 12 + header_len > len {
+        return Err(bad(format!(
+            "header claims {header_len} bytes, file is shorter"
+        )));
+    }
+    // The flatbuffer is size-prefixed, so keep the 4 length bytes in front of it.
+    let mut header_bytes = vec![0u8; 4 + header_len as usize];
+    header_bytes[..4].copy_from_slice(&prefix[8..12]);
+    input
+        .read_exact(&mut header_bytes[4..])
+        .map_err(|e| truncated(e, "the header"))?;
+    let header = flatgeobuf::size_prefixed_root_as_header(&header_bytes)
         .map_err(|e| bad(format!("corrupt header: {e}")))?;
     check_crs(&header)?;
     if !is_supported(header.geometry_type()) {
@@ -47,7 +71,7 @@ pub fn read(bytes: &[u8]) -> Result<FeatureSet, SourceError> {
         )));
     }
 
-    let remaining = (bytes.len() - header_end) as u64;
+    let remaining = len - 12 - header_len;
     let count = header.features_count();
     if count > remaining / MIN_FEATURE_BYTES {
         return Err(bad(format!(
@@ -57,7 +81,14 @@ pub fn read(bytes: &[u8]) -> Result<FeatureSet, SourceError> {
     let index_len = index_size(count, header.index_node_size())
         .filter(|len| *len <= remaining)
         .ok_or_else(|| bad("spatial index is larger than the file"))?;
-    let mut offset = header_end + index_len as usize;
+    // The packed R-tree is not needed: the server builds its own index.
+    let skipped = std::io::copy(&mut (&mut input).take(index_len), &mut std::io::sink())?;
+    if skipped != index_len {
+        return Err(bad(
+            "the file ends inside the spatial index (truncated file?)",
+        ));
+    }
+    let mut left = remaining - index_len;
 
     let columns = columns(&header)?;
     let fields: Vec<Field> = columns
@@ -69,26 +100,36 @@ pub fn read(bytes: &[u8]) -> Result<FeatureSet, SourceError> {
         .collect();
     let geometry_type = header.geometry_type();
     let mut strings = StringInterner::default();
-    let mut features = Vec::with_capacity(count as usize);
+    // The count is only a claim: reserve for at most a modest number up front.
+    let mut features = Vec::with_capacity(count.min(1 << 16) as usize);
     let mut position = 0u64;
     let mut invalid_geometries = Vec::new();
+    let mut buffer = Vec::new();
 
-    while offset < bytes.len() {
+    while left > 0 {
         position += 1;
-        let size = read_u32(bytes, offset)
-            .ok_or_else(|| bad(format!("feature {position}: truncated size prefix")))?
-            as usize;
-        let end = offset
-            .checked_add(4 + size)
-            .filter(|end| *end <= bytes.len())
-            .ok_or_else(|| {
-                bad(format!(
-                    "feature {position} claims {size} bytes but the file ends first (truncated file?)"
-                ))
-            })?;
-        let feature = flatgeobuf::size_prefixed_root_as_feature(&bytes[offset..end])
+        let mut size_prefix = [0u8; 4];
+        if left < 4 {
+            return Err(bad(format!("feature {position}: truncated size prefix")));
+        }
+        input
+            .read_exact(&mut size_prefix)
+            .map_err(|e| truncated(e, "a feature"))?;
+        let size = u64::from(u32::from_le_bytes(size_prefix));
+        if 4 + size > left {
+            return Err(bad(format!(
+                "feature {position} claims {size} bytes but the file ends first (truncated file?)"
+            )));
+        }
+        left -= 4 + size;
+        buffer.clear();
+        buffer.extend_from_slice(&size_prefix);
+        buffer.resize(4 + size as usize, 0);
+        input
+            .read_exact(&mut buffer[4..])
+            .map_err(|e| truncated(e, "a feature"))?;
+        let feature = flatgeobuf::size_prefixed_root_as_feature(&buffer)
             .map_err(|e| bad(format!("feature {position}: corrupt: {e}")))?;
-        offset = end;
 
         let invalid = |reason: String| SourceError::InvalidFeature {
             feature: position,

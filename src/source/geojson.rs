@@ -1,65 +1,184 @@
 //! RFC 7946 GeoJSON: a FeatureCollection, a single Feature, or a bare geometry.
+//!
+//! A FeatureCollection is streamed: serde hands over one feature object at a time and it is
+//! converted before the next is read, so memory follows the features kept, not the JSON
+//! tree of the whole file (which is ten times the file's size).
 
-use geojson::GeoJson;
+use std::collections::HashMap;
+use std::fmt;
+use std::io::Read;
+
+use serde::Deserializer as _;
+use serde::de::{DeserializeSeed, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::SourceError;
 use super::validate::check_geometry;
 use crate::feature::{Feature, FeatureSet, Field, FieldType, StringInterner, Value};
 
-pub fn read(bytes: &[u8]) -> Result<FeatureSet, SourceError> {
-    let bad = |m: String| SourceError::GeoJson(m);
-    let json: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| bad(format!("invalid JSON: {e}")))?;
-    if let Some(crs) = json.get("crs") {
+type JsonObject = serde_json::Map<String, serde_json::Value>;
+
+fn bad(message: impl Into<String>) -> SourceError {
+    SourceError::GeoJson(message.into())
+}
+
+pub fn read<R: Read>(input: R) -> Result<FeatureSet, SourceError> {
+    let mut builder = Builder::default();
+    let mut de = serde_json::Deserializer::from_reader(input);
+    let parsed = de
+        .deserialize_map(Document {
+            builder: &mut builder,
+        })
+        .and_then(|document| de.end().map(|()| document));
+    // A feature that failed aborts the parse; report it, not the abort.
+    if let Some(error) = builder.error.take() {
+        return Err(error);
+    }
+    let document = parsed.map_err(|e| bad(format!("invalid JSON: {e}")))?;
+    if let Some(crs) = &document.crs {
         check_legacy_crs(crs)?;
     }
-    let features = match GeoJson::from_json_value(json).map_err(|e| bad(e.to_string()))? {
-        GeoJson::FeatureCollection(fc) => fc.features,
-        GeoJson::Feature(f) => vec![f],
-        GeoJson::Geometry(g) => vec![geojson::Feature {
-            geometry: Some(g),
-            ..Default::default()
-        }],
-    };
-
-    let mut fields: Vec<Field> = Vec::new();
-    for feature in &features {
-        for (name, value) in feature.properties.iter().flatten() {
-            let Some(ty) = json_type(value) else { continue };
-            match fields.iter_mut().find(|f| f.name == *name) {
-                Some(field) => field.field_type = field.field_type.widen(ty),
-                None => fields.push(Field {
-                    name: name.clone(),
-                    field_type: ty,
-                }),
-            }
+    let kind = document
+        .kind
+        .ok_or_else(|| bad("the top-level object has no \"type\" member"))?;
+    let mut members = document.members;
+    match kind.as_str() {
+        "FeatureCollection" if document.has_features => {}
+        "FeatureCollection" => return Err(bad("a FeatureCollection needs a \"features\" array")),
+        other if document.has_features => {
+            return Err(bad(format!(
+                "a {other} cannot have \"features\"; use a FeatureCollection"
+            )));
+        }
+        "Feature" => {
+            members.insert("type".into(), kind.clone().into());
+            let feature =
+                geojson::Feature::from_json_object(members).map_err(|e| bad(e.to_string()))?;
+            builder.push(feature);
+        }
+        _ => {
+            members.insert("type".into(), kind.clone().into());
+            let geometry =
+                geojson::Geometry::from_json_object(members).map_err(|e| bad(e.to_string()))?;
+            builder.push(geojson::Feature {
+                geometry: Some(geometry),
+                ..Default::default()
+            });
         }
     }
-    // Names seen only with null values still belong to the schema.
-    for feature in &features {
-        for name in feature.properties.iter().flatten().map(|(n, _)| n) {
-            if !fields.iter().any(|f| f.name == *name) {
-                fields.push(Field {
-                    name: name.clone(),
-                    field_type: FieldType::String,
-                });
-            }
-        }
+    Ok(builder.finish())
+}
+
+/// What the top level said, besides the features already streamed into the builder.
+#[derive(Default)]
+struct TopLevel {
+    kind: Option<String>,
+    crs: Option<serde_json::Value>,
+    has_features: bool,
+    /// Members a single Feature or a bare geometry is made of.
+    members: JsonObject,
+}
+
+struct Document<'a> {
+    builder: &'a mut Builder,
+}
+
+impl<'de> Visitor<'de> for Document<'_> {
+    type Value = TopLevel;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a GeoJSON object")
     }
 
-    let mut strings = StringInterner::default();
-    let mut out = Vec::with_capacity(features.len());
-    let mut skipped = 0usize;
-    let mut invalid_geometries = Vec::new();
-    for (i, feature) in features.into_iter().enumerate() {
-        let id = i as u64 + 1;
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TopLevel, A::Error> {
+        let mut top = TopLevel::default();
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "features" if top.has_features => {
+                    return Err(A::Error::custom("\"features\" appears twice"));
+                }
+                "features" => {
+                    map.next_value_seed(FeatureArray {
+                        builder: &mut *self.builder,
+                    })?;
+                    top.has_features = true;
+                }
+                "type" => top.kind = Some(map.next_value()?),
+                "crs" => top.crs = Some(map.next_value()?),
+                "geometry" | "properties" | "id" | "coordinates" | "geometries" => {
+                    top.members.insert(key, map.next_value()?);
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(top)
+    }
+}
+
+/// The `features` array, consumed one object at a time.
+struct FeatureArray<'a> {
+    builder: &'a mut Builder,
+}
+
+impl<'de> DeserializeSeed<'de> for FeatureArray<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FeatureArray<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of features")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(object) = seq.next_element::<JsonObject>()? {
+            let position = self.builder.position + 1;
+            match geojson::Feature::from_json_object(object) {
+                Ok(feature) => self.builder.push(feature),
+                Err(e) => {
+                    self.builder.error = Some(bad(format!("feature {position}: {e}")));
+                    return Err(A::Error::custom("stopped at a bad feature"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Turns features into the server's model as they arrive. A property's type is only known
+/// once every feature has been seen (a column may hold 1, then 1.5, then "n/a"), so values
+/// keep their own type until [`Builder::finish`] converts them to the column's.
+#[derive(Default)]
+struct Builder {
+    fields: Vec<Field>,
+    /// `None` while a property has held only nulls.
+    types: Vec<Option<FieldType>>,
+    by_name: HashMap<String, usize>,
+    strings: StringInterner,
+    features: Vec<Feature>,
+    invalid: Vec<(u64, String)>,
+    position: u64,
+    without_geometry: usize,
+    error: Option<SourceError>,
+}
+
+impl Builder {
+    fn push(&mut self, feature: geojson::Feature) {
+        self.position += 1;
+        let id = self.position;
         let Some(geometry) = feature.geometry else {
-            skipped += 1;
-            continue;
+            self.without_geometry += 1;
+            return;
         };
         if let Some(reason) = unclosed_ring(&geometry.value) {
-            invalid_geometries.push((id, reason));
-            continue;
+            self.invalid.push((id, reason));
+            return;
         }
         let geometry = match geo::Geometry::<f64>::try_from(geometry.value)
             .map_err(|e| format!("invalid geometry: {e}"))
@@ -67,34 +186,69 @@ pub fn read(bytes: &[u8]) -> Result<FeatureSet, SourceError> {
         {
             Ok(g) => g,
             Err(reason) => {
-                invalid_geometries.push((id, reason));
-                continue;
+                self.invalid.push((id, reason));
+                return;
             }
         };
-        let mut properties = vec![Value::Null; fields.len()];
+        let mut properties = vec![Value::Null; self.fields.len()];
         for (name, value) in feature.properties.into_iter().flatten() {
-            if let Some(idx) = fields.iter().position(|f| f.name == name) {
-                properties[idx] = typed(&value, fields[idx].field_type, &mut strings);
+            let idx = self.field(name, json_type(&value));
+            if idx >= properties.len() {
+                properties.resize(idx + 1, Value::Null);
             }
+            properties[idx] = own_value(&value, &mut self.strings);
         }
-        out.push(Feature {
+        self.features.push(Feature {
             id,
             geometry,
             properties,
         });
     }
-    let mut warnings = Vec::new();
-    if skipped > 0 {
-        warnings.push(format!(
-            "{skipped} feature(s) without geometry were skipped"
-        ));
+
+    /// The column for `name`, created on first sight and widened to hold `ty`.
+    fn field(&mut self, name: String, ty: Option<FieldType>) -> usize {
+        if let Some(&idx) = self.by_name.get(&name) {
+            if let Some(ty) = ty {
+                let known = &mut self.types[idx];
+                *known = Some(known.map_or(ty, |k| k.widen(ty)));
+            }
+            return idx;
+        }
+        let idx = self.fields.len();
+        self.by_name.insert(name.clone(), idx);
+        self.fields.push(Field {
+            name,
+            field_type: FieldType::String,
+        });
+        self.types.push(ty);
+        idx
     }
-    Ok(FeatureSet {
-        fields,
-        features: out,
-        warnings,
-        invalid: invalid_geometries,
-    })
+
+    fn finish(mut self) -> FeatureSet {
+        // Names seen only with null values still belong to the schema, as text.
+        for (field, ty) in self.fields.iter_mut().zip(&self.types) {
+            field.field_type = ty.unwrap_or(FieldType::String);
+        }
+        for feature in &mut self.features {
+            feature.properties.resize(self.fields.len(), Value::Null);
+            for (value, field) in feature.properties.iter_mut().zip(&self.fields) {
+                convert(value, field.field_type, &mut self.strings);
+            }
+        }
+        let mut warnings = Vec::new();
+        if self.without_geometry > 0 {
+            warnings.push(format!(
+                "{} feature(s) without geometry were skipped",
+                self.without_geometry
+            ));
+        }
+        FeatureSet {
+            fields: self.fields,
+            features: self.features,
+            warnings,
+            invalid: self.invalid,
+        }
+    }
 }
 
 /// RFC 7946 requires closed rings; `geo` would close them silently, so check the raw rings.
@@ -146,14 +300,36 @@ fn json_type(value: &serde_json::Value) -> Option<FieldType> {
     }
 }
 
-fn typed(value: &serde_json::Value, ty: FieldType, strings: &mut StringInterner) -> Value {
+/// A JSON value as the server's value of its own type; arrays and objects become their JSON text.
+fn own_value(value: &serde_json::Value, strings: &mut StringInterner) -> Value {
     use serde_json::Value as J;
-    match (value, ty) {
-        (J::Null, _) => Value::Null,
-        (J::Bool(b), FieldType::Boolean) => Value::Bool(*b),
-        (J::Number(n), FieldType::Integer) => n.as_i64().map(Value::Int).unwrap_or(Value::Null),
-        (J::Number(n), FieldType::Number) => n.as_f64().map(Value::Float).unwrap_or(Value::Null),
-        (J::String(s), _) => Value::String(strings.intern(s)),
-        (other, _) => Value::String(strings.intern(&other.to_string())),
+    match value {
+        J::Null => Value::Null,
+        J::Bool(b) => Value::Bool(*b),
+        J::Number(n) => n
+            .as_i64()
+            .map(Value::Int)
+            .or_else(|| n.as_f64().map(Value::Float))
+            .unwrap_or(Value::Null),
+        J::String(s) => Value::String(strings.intern(s)),
+        other => Value::String(strings.intern(&other.to_string())),
     }
+}
+
+/// Brings a value to its column's final type: integers in a number column become floats,
+/// anything in a text column becomes the text it was written as.
+fn convert(value: &mut Value, ty: FieldType, strings: &mut StringInterner) {
+    let text = match (&*value, ty) {
+        (Value::Int(i), FieldType::Number) => {
+            *value = Value::Float(*i as f64);
+            return;
+        }
+        (Value::Bool(b), FieldType::String) => b.to_string(),
+        (Value::Int(i), FieldType::String) => i.to_string(),
+        (Value::Float(f), FieldType::String) => serde_json::Number::from_f64(*f)
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
+        _ => return,
+    };
+    *value = Value::String(strings.intern(&text));
 }

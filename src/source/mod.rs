@@ -1,6 +1,6 @@
 //! Reading layer files (FlatGeobuf, GeoJSON, CSV) into validated [`FeatureSet`]s.
 //!
-//! Every reader works on bytes already in memory, trusts nothing in the file, and runs
+//! Every reader streams its input a feature at a time, trusts nothing in the file, and runs
 //! inside [`std::panic::catch_unwind`]: a parser bug on hostile input becomes an error
 //! for that one file, never a crashed server. Uploads go through the same path.
 
@@ -9,6 +9,7 @@ mod fgb;
 mod geojson;
 mod validate;
 
+use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use crate::feature::FeatureSet;
@@ -67,40 +68,63 @@ pub struct FileContents {
 }
 
 /// Reads and validates one layer file; the error does not include the path (the caller adds it).
+/// The file is streamed, never held in memory whole: one pass hashes it, one parses it.
 pub fn read_path(path: &Path) -> Result<FileContents, SourceError> {
     let format = Format::from_path(path).ok_or(SourceError::UnsupportedFormat)?;
-    let len = std::fs::metadata(path)?.len();
+    let mut file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
     if len > MAX_FILE_BYTES {
         return Err(SourceError::TooLarge(len));
     }
-    let bytes = std::fs::read(path)?;
+    let content_hash = content_hash(&mut file)?;
+    file.seek(SeekFrom::Start(0))?;
+    let set = read_stream(BufReader::with_capacity(1 << 16, file), len, format)?;
     Ok(FileContents {
-        features: read_bytes(&bytes, format)?,
-        content_hash: xxhash_rust::xxh3::xxh3_64(&bytes),
+        features: first_invalid_fails(set)?,
+        content_hash,
     })
+}
+
+/// The xxh3 hash of everything `input` yields: a layer's version, and so its tiles' ETags.
+pub fn content_hash(mut input: impl Read) -> std::io::Result<u64> {
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    loop {
+        match input.read(&mut buffer) {
+            Ok(0) => return Ok(hasher.digest()),
+            Ok(n) => hasher.update(&buffer[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Parses bytes of a known format; any feature with an unusable geometry fails the file,
 /// naming the first such feature (what start-up wants: a bad file is reported and skipped).
 pub fn read_bytes(bytes: &[u8], format: Format) -> Result<FeatureSet, SourceError> {
-    let set = read_bytes_lenient(bytes, format)?;
-    match set.invalid.first() {
-        Some((feature, reason)) => Err(SourceError::InvalidFeature {
-            feature: *feature,
-            reason: reason.clone(),
-        }),
-        None => Ok(set),
-    }
+    first_invalid_fails(read_bytes_lenient(bytes, format)?)
 }
 
 /// Like [`read_bytes`], but features with unusable geometries are left out and listed in
-/// `invalid`, so an upload's report can name all of them. Panics inside the third-party
-/// parsers are contained.
+/// `invalid`, so an upload's report can name all of them.
 pub fn read_bytes_lenient(bytes: &[u8], format: Format) -> Result<FeatureSet, SourceError> {
+    read_stream(Cursor::new(bytes), bytes.len() as u64, format)
+}
+
+/// The streaming reader behind every other: `input` holds exactly `len` bytes (FlatGeobuf
+/// checks its header's claims against it). Memory grows with the features kept, not with
+/// the file: features are decoded one at a time. Features with unusable geometries are
+/// listed in `invalid`, as in [`read_bytes_lenient`]. Panics inside the third-party parsers
+/// are contained.
+pub fn read_stream<R: Read + Seek>(
+    input: R,
+    len: u64,
+    format: Format,
+) -> Result<FeatureSet, SourceError> {
     let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match format {
-        Format::FlatGeobuf => fgb::read(bytes),
-        Format::GeoJson => geojson::read(bytes),
-        Format::Csv => csv::read(bytes),
+        Format::FlatGeobuf => fgb::read(input, len),
+        Format::GeoJson => geojson::read(input),
+        Format::Csv => csv::read(input),
     }));
     match parsed {
         Ok(result) => result,
@@ -112,5 +136,15 @@ pub fn read_bytes_lenient(bytes: &[u8], format: Format) -> Result<FeatureSet, So
                 .unwrap_or_else(|| "unknown panic".to_string());
             Err(SourceError::ParserPanic(message))
         }
+    }
+}
+
+fn first_invalid_fails(set: FeatureSet) -> Result<FeatureSet, SourceError> {
+    match set.invalid.first() {
+        Some((feature, reason)) => Err(SourceError::InvalidFeature {
+            feature: *feature,
+            reason: reason.clone(),
+        }),
+        None => Ok(set),
     }
 }

@@ -150,6 +150,11 @@ pub async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         tokio::task::spawn_blocking(move || crate::catalog::load_data_dir(&data)).await??;
     // Uploaded layers come after data/: an upload replaces a bundled layer of the same id.
     let store = crate::store::LayerStore::new(&args.store, args.keep_versions);
+    match store.discard_incoming() {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!("discarded {n} upload(s) left half-received by the last run"),
+        Err(e) => tracing::error!("could not clear the store's incoming directory: {e}"),
+    }
     for layer in
         tokio::task::spawn_blocking(move || crate::upload::load_published(&store)).await??
     {

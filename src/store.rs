@@ -3,6 +3,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
@@ -18,12 +19,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        // The store is the server's own: token hashes and agency data are not for other users.
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&tmp)?;
+        let mut file = private_file().create(true).truncate(true).open(&tmp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         std::fs::rename(&tmp, path)?;
@@ -33,6 +29,79 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Options for a new file only the server's user may read: token hashes and agency data are
+/// not for other users of the machine.
+fn private_file() -> std::fs::OpenOptions {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+}
+
+/// Where upload bodies are received, inside the store so that publishing is a rename.
+const INCOMING: &str = "incoming";
+
+/// An upload's body on its way in: written to the store's `incoming/` directory and hashed
+/// as it arrives, so it is never held in memory whole. [`LayerStore::save`] moves it into
+/// place; dropped before that (refused, interrupted), the file is deleted.
+pub struct Incoming {
+    path: PathBuf,
+    file: Option<std::io::BufWriter<std::fs::File>>,
+    bytes: u64,
+    sha256: sha2::Sha256,
+    xxh3: xxhash_rust::xxh3::Xxh3,
+    stored: bool,
+}
+
+impl Incoming {
+    pub fn write(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+        use sha2::Digest;
+        let file = self
+            .file
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("the upload was already finished"))?;
+        file.write_all(chunk)?;
+        self.sha256.update(chunk);
+        self.xxh3.update(chunk);
+        self.bytes += chunk.len() as u64;
+        Ok(())
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    pub fn sha256_hex(&self) -> String {
+        use sha2::Digest;
+        crate::auth::hex(&self.sha256.clone().finalize())
+    }
+
+    /// The xxh3 of the body: the layer's version, as for a file loaded from `data/`.
+    pub fn content_hash(&self) -> u64 {
+        self.xxh3.digest()
+    }
+
+    /// Flushes and fsyncs what was received (once), and opens it for reading from the start.
+    pub fn finish(&mut self) -> std::io::Result<std::fs::File> {
+        if let Some(writer) = self.file.take() {
+            writer
+                .into_inner()
+                .map_err(|e| e.into_error())?
+                .sync_all()?;
+        }
+        std::fs::File::open(&self.path)
+    }
+}
+
+impl Drop for Incoming {
+    fn drop(&mut self) {
+        if !self.stored {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -115,16 +184,55 @@ impl LayerStore {
         Ok(self.manifest(id)?.versions)
     }
 
-    /// Stores `bytes` as the next version and publishes it in the manifest. The new file is
-    /// durable before the manifest points at it, so a crash leaves the previous version current.
+    /// A new file in `incoming/` for an upload's body to stream into.
+    pub fn incoming(&self) -> std::io::Result<Incoming> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let dir = self.root.join(INCOMING);
+        std::fs::create_dir_all(&dir)?;
+        let name = format!(
+            "{}-{}.part",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let path = dir.join(name);
+        let file = private_file().create_new(true).open(&path)?;
+        Ok(Incoming {
+            path,
+            file: Some(std::io::BufWriter::with_capacity(1 << 16, file)),
+            bytes: 0,
+            sha256: sha2::Sha256::default(),
+            xxh3: xxhash_rust::xxh3::Xxh3::new(),
+            stored: false,
+        })
+    }
+
+    /// Deletes upload bodies that a crash or a kill left half-received; called at start-up.
+    pub fn discard_incoming(&self) -> std::io::Result<usize> {
+        let entries = match std::fs::read_dir(self.root.join(INCOMING)) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(e),
+        };
+        let mut removed = 0;
+        for entry in entries.flatten() {
+            std::fs::remove_file(entry.path())?;
+            removed += 1;
+        }
+        Ok(removed)
+    }
+
+    /// Moves a received upload into place as the next version and publishes it in the
+    /// manifest. The file is durable (fsync, rename, fsync of the directory) before the
+    /// manifest points at it, so a crash leaves the previous version current.
     pub fn save(
         &self,
         meta: &LayerMeta,
-        bytes: &[u8],
+        mut incoming: Incoming,
         ext: &str,
         agency: &str,
         features: usize,
     ) -> std::io::Result<VersionRecord> {
+        incoming.finish()?;
         let id = &meta.id;
         let mut manifest = self.manifest(id)?;
         let version = manifest
@@ -135,15 +243,19 @@ impl LayerStore {
             .unwrap_or(0)
             + 1;
         let file = format!("v{version}.{ext}");
-        write_atomic(&self.layer_dir(id).join(&file), bytes)?;
+        let dir = self.layer_dir(id);
+        std::fs::create_dir_all(&dir)?;
+        std::fs::rename(&incoming.path, dir.join(&file))?;
+        incoming.stored = true;
+        std::fs::File::open(&dir)?.sync_all()?;
         let record = VersionRecord {
             version,
             file,
             agency: agency.to_string(),
             created: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
             features,
-            bytes: bytes.len() as u64,
-            sha256: sha256_hex(bytes),
+            bytes: incoming.bytes,
+            sha256: incoming.sha256_hex(),
             meta: meta.clone(),
         };
         manifest.versions.push(record.clone());
@@ -158,7 +270,7 @@ impl LayerStore {
         };
         self.write_manifest(id, &manifest)?;
         for old in dropped {
-            let _ = std::fs::remove_file(self.layer_dir(id).join(old.file));
+            let _ = std::fs::remove_file(dir.join(old.file));
         }
         Ok(record)
     }
@@ -230,12 +342,4 @@ impl LayerStore {
         file.write_all(line.as_bytes())?;
         file.sync_data()
     }
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }

@@ -12,6 +12,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+use tokio_stream::StreamExt;
 
 use crate::auth::{TokenRecord, TokenStore};
 use crate::catalog::{Layer, LayerMeta, is_valid_layer_id};
@@ -20,7 +21,7 @@ use crate::error::ApiError;
 use crate::protocol::{self, Kind};
 use crate::server::{AppState, reject_query};
 use crate::source::{self, Format};
-use crate::store::LayerStore;
+use crate::store::{Incoming, LayerStore};
 
 /// Metadata an upload may set, as query parameters (so `curl -T file.fgb` works).
 const UPLOAD_PARAMS: [&str; 7] = [
@@ -229,7 +230,17 @@ pub async fn upload(
             return Err(e);
         }
     };
-    let result = publish(&state, &id, query.as_deref(), &headers, body, &token).await;
+    let mut received = None;
+    let result = publish(
+        &state,
+        &id,
+        query.as_deref(),
+        &headers,
+        body,
+        &token,
+        &mut received,
+    )
+    .await;
     match &result {
         Ok((_, report)) => audit(
             &state,
@@ -239,19 +250,54 @@ pub async fn upload(
             "published",
             report.clone(),
         ),
-        Err(e) => audit(
-            &state,
-            &token.agency,
-            &id,
-            "upload",
-            "refused",
-            json!({ "error": e.to_string() }),
-        ),
+        Err(e) => {
+            let mut detail = json!({ "error": e.to_string() });
+            if let Some((bytes, sha256)) = received {
+                detail["bytes"] = bytes.into();
+                detail["sha256"] = sha256.into();
+            }
+            audit(&state, &token.agency, &id, "upload", "refused", detail);
+        }
     }
     let (status, report) = result?;
     Ok((status, axum::Json(report)).into_response())
 }
 
+/// ENOSPC and EDQUOT are the client's business (507: nothing was published); anything else
+/// is the server's.
+fn storage_error(e: std::io::Error) -> ApiError {
+    const ENOSPC: i32 = 28;
+    const EDQUOT: i32 = 122;
+    if matches!(e.raw_os_error(), Some(ENOSPC | EDQUOT)) {
+        ApiError::InsufficientStorage
+    } else {
+        ApiError::Internal(format!("storing the upload failed: {e}"))
+    }
+}
+
+/// Streams the request body into `incoming`, enforcing the size limit as bytes arrive and
+/// the time limit on the whole body.
+async fn receive(body: Body, incoming: &mut Incoming, uploads: &Uploads) -> Result<(), ApiError> {
+    let max = uploads.max_bytes;
+    let copy = async {
+        let mut stream = body.into_data_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk
+                .map_err(|e| ApiError::BadUpload(format!("the upload was interrupted: {e}")))?;
+            if incoming.bytes() + chunk.len() as u64 > max {
+                return Err(ApiError::PayloadTooLarge(max));
+            }
+            incoming.write(&chunk).map_err(storage_error)?;
+        }
+        Ok(())
+    };
+    tokio::time::timeout(uploads.timeout, copy)
+        .await
+        .map_err(|_| ApiError::UploadTimeout(uploads.timeout.as_secs()))?
+}
+
+/// Receives, reads, checks, stores and swaps in one upload. `received` gets the body's size
+/// and checksum once it has fully arrived, for the audit log whatever happens next.
 async fn publish(
     state: &AppState,
     id: &str,
@@ -259,6 +305,7 @@ async fn publish(
     headers: &HeaderMap,
     body: Body,
     token: &TokenRecord,
+    received: &mut Option<(u64, String)>,
 ) -> Result<(StatusCode, serde_json::Value), ApiError> {
     reject_query(query, &UPLOAD_PARAMS)?;
     let params: Vec<(String, String)> =
@@ -268,30 +315,31 @@ async fn publish(
     let (mut meta, kind) = meta_from_params(id, &params)?;
     meta.source = token.agency.clone();
     let (format, ext) = format_of(headers)?;
-    let _slot = WriteSlot::take(&state.uploads, id)?;
     let max = state.uploads.max_bytes;
-    let timeout = state.uploads.timeout;
-    let bytes = tokio::time::timeout(
-        timeout,
-        axum::body::to_bytes(body, usize::try_from(max).unwrap_or(usize::MAX)),
-    )
-    .await
-    .map_err(|_| ApiError::UploadTimeout(timeout.as_secs()))?
-    .map_err(|e| {
-        let too_large = std::error::Error::source(&e)
-            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
-        if too_large {
-            ApiError::PayloadTooLarge(max)
-        } else {
-            ApiError::BadUpload(format!("the upload was interrupted: {e}"))
-        }
-    })?;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > max) {
+        return Err(ApiError::PayloadTooLarge(max));
+    }
+    let _slot = WriteSlot::take(&state.uploads, id)?;
+    let mut incoming = state.uploads.store.incoming().map_err(storage_error)?;
+    receive(body, &mut incoming, &state.uploads).await?;
+    *received = Some((incoming.bytes(), incoming.sha256_hex()));
+
     let existed = state.catalog.snapshot().get(id).is_some();
     let uploads = state.uploads.clone();
     let agency = token.agency.clone();
     let (layer, record, warnings) = tokio::task::spawn_blocking(move || {
-        let set = source::read_bytes_lenient(&bytes, format)
-            .map_err(|e| ApiError::BadUpload(e.to_string()))?;
+        let file = incoming.finish().map_err(storage_error)?;
+        let len = incoming.bytes();
+        let set = source::read_stream(
+            std::io::BufReader::with_capacity(1 << 16, file),
+            len,
+            format,
+        )
+        .map_err(|e| ApiError::BadUpload(e.to_string()))?;
         let report = protocol::check(&set, kind);
         if !report.is_valid() {
             return Err(ApiError::ProtocolViolation {
@@ -310,17 +358,11 @@ async fn publish(
         }
         let warnings = set.warnings.clone();
         let features = set.features.len();
-        let layer = Layer::build(meta.clone(), set, xxhash_rust::xxh3::xxh3_64(&bytes));
+        let layer = Layer::build(meta.clone(), set, incoming.content_hash());
         let record = uploads
             .store
-            .save(&meta, &bytes, ext, &agency, features)
-            .map_err(|e| {
-                if e.raw_os_error() == Some(28) {
-                    ApiError::InsufficientStorage
-                } else {
-                    ApiError::Internal(format!("storing the upload failed: {e}"))
-                }
-            })?;
+            .save(&meta, incoming, ext, &agency, features)
+            .map_err(storage_error)?;
         Ok((layer, record, warnings))
     })
     .await

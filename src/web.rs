@@ -27,12 +27,7 @@ fn embedded(
 ) -> Response {
     let etag = format!(
         "\"{}\"",
-        file.metadata
-            .sha256_hash()
-            .iter()
-            .take(8)
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
+        crate::auth::hex(&file.metadata.sha256_hash()[..8])
     );
     if headers
         .get(header::IF_NONE_MATCH)

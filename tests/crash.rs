@@ -96,8 +96,25 @@ fn sigkill_mid_upload_keeps_the_previous_version_and_readers_never_fail() {
     server.kill().expect("SIGKILL");
     server.wait().expect("reaped");
     drop(stream);
+    // The body was streaming to disk, not into memory; the restart clears what is left.
+    let partial: Vec<_> = std::fs::read_dir(store.join("incoming"))
+        .expect("incoming dir")
+        .flatten()
+        .map(|e| e.metadata().expect("metadata").len())
+        .collect();
+    assert!(
+        partial.len() == 1 && partial[0] > 0,
+        "one partial body: {partial:?}"
+    );
 
     let (mut server, addr) = start(&store);
+    assert_eq!(
+        std::fs::read_dir(store.join("incoming"))
+            .expect("incoming dir")
+            .count(),
+        0,
+        "start-up discards half-received bodies"
+    );
     assert_eq!(
         matched(&addr),
         (200, 1),

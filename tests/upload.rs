@@ -223,6 +223,28 @@ async fn refusals_change_nothing() {
             .is_ok_and(|e| e["time"].is_string() && e["layer"].is_string())
     }));
     assert!(audit.contains("\"refused\"") && audit.contains("\"published\""));
+    // A refusal after the body arrived records what arrived: its size and checksum.
+    let unreadable: serde_json::Value = audit
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|e| {
+            e["detail"]["error"]
+                .as_str()
+                .is_some_and(|m| m.contains("not valid GeoJSON"))
+        })
+        .expect("the {not json refusal is audited");
+    assert_eq!(unreadable["outcome"], "refused");
+    assert_eq!(unreadable["detail"]["bytes"], 9);
+    // sha256sum of the 9 bytes `{not json`
+    assert_eq!(
+        unreadable["detail"]["sha256"],
+        "92072df399cb74703f8e86f450d552bc0bb01eeeb98a90985a1b7772c8fd0016"
+    );
+    // Bodies are received into the store, and nothing of a refused one stays there.
+    let incoming: Vec<_> = std::fs::read_dir(f.store.join("incoming"))
+        .expect("incoming dir")
+        .collect();
+    assert!(incoming.is_empty(), "{incoming:?}");
     std::fs::remove_dir_all(&f.store).ok();
 }
 

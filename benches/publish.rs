@@ -9,16 +9,22 @@ use std::io::BufReader;
 use std::sync::Arc;
 
 use amis_webgis::catalog::{Catalog, Layer, LayerMeta};
+use amis_webgis::config::ServeArgs;
 use amis_webgis::protocol::{Kind, check};
 use amis_webgis::source::{Format, read_stream};
-use amis_webgis::store::LayerStore;
+use amis_webgis::upload::Uploads;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn bench_publish(c: &mut Criterion) {
     let bytes = std::fs::read(common::synthetic_dir().join("synthetic_points_100k.fgb"))
         .expect("synthetic file");
     let store_dir = common::root().join("target/bench-store");
-    let store = LayerStore::new(&store_dir, 2);
+    let uploads = Uploads::new(&ServeArgs {
+        store: store_dir.clone(),
+        keep_versions: 2,
+        ..ServeArgs::default()
+    });
+    let store = &uploads.store;
     let catalog = Catalog::new(Vec::new());
     let meta: LayerMeta =
         toml::from_str("id = 'idn-synthetic'\ntitle = 'synthetic'\nkind = 'other'").expect("meta");
@@ -31,7 +37,9 @@ fn bench_publish(c: &mut Criterion) {
                 incoming.write(chunk).expect("received");
             }
             let file = BufReader::new(incoming.finish().expect("synced"));
-            let set = read_stream(file, incoming.bytes(), Format::FlatGeobuf).expect("reads");
+            let budget = uploads.memory_budget(incoming.bytes());
+            let set =
+                read_stream(file, incoming.bytes(), Format::FlatGeobuf, budget).expect("reads");
             assert!(check(&set, Kind::Other).is_valid() && set.invalid.is_empty());
             let features = set.features.len();
             let layer = Layer::build(meta.clone(), set, incoming.content_hash());

@@ -77,6 +77,10 @@ pub struct ServeArgs {
     /// Largest upload accepted, in MiB.
     #[arg(long, env = "AMIS_MAX_UPLOAD_MB", default_value_t = 512)]
     pub max_upload_mb: u64,
+    /// Most memory one uploaded layer may take once decoded, in MiB; a file is also held to
+    /// 64 MiB plus 32 times its size, so a small file cannot decode to a huge layer.
+    #[arg(long, env = "AMIS_MAX_LAYER_MB", default_value_t = 4096)]
+    pub max_layer_mb: u64,
     /// Seconds an upload's body may take to arrive.
     #[arg(long, env = "AMIS_UPLOAD_TIMEOUT_SECS", default_value_t = 600)]
     pub upload_timeout_secs: u64,
@@ -94,6 +98,7 @@ impl Default for ServeArgs {
             cache_mb: 256,
             store: PathBuf::from("./store"),
             max_upload_mb: 512,
+            max_layer_mb: 4096,
             upload_timeout_secs: 600,
             keep_versions: 5,
         }

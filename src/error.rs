@@ -28,6 +28,11 @@ pub enum ApiError {
     #[error("the body is larger than the {0}-byte upload limit")]
     PayloadTooLarge(u64),
     #[error(
+        "decoded, the layer would need more than {} MiB of memory, the limit for this file; many properties that most features leave empty?",
+        .0 >> 20
+    )]
+    LayerTooLarge(u64),
+    #[error(
         "unsupported content type {0:?}: send application/flatgeobuf, application/geo+json or text/csv"
     )]
     UnsupportedMediaType(String),
@@ -69,6 +74,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "Unauthorized"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "Forbidden"),
             ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLarge"),
+            ApiError::LayerTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "LayerTooLarge"),
             ApiError::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UnsupportedMediaType")
             }

@@ -100,6 +100,21 @@ pub struct Feature {
     pub properties: Vec<Value>,
 }
 
+impl Feature {
+    /// Roughly what the feature holds in memory, with its share of the index: the readers
+    /// charge it to their [`crate::source::Budget`]. Strings are left out (interned, and
+    /// never more than the file's own bytes).
+    pub fn approx_bytes(&self) -> u64 {
+        use geo::CoordsIter;
+        /// An R-tree leaf: a bounding box and a position.
+        const INDEX_ENTRY: usize = 40;
+        (size_of::<Feature>()
+            + INDEX_ENTRY
+            + self.properties.len() * size_of::<Value>()
+            + self.geometry.coords_count() * size_of::<geo::Coord>()) as u64
+    }
+}
+
 /// What a reader hands to the catalog: the schema and the features, already validated.
 #[derive(Debug, Clone, Default)]
 pub struct FeatureSet {

@@ -20,7 +20,7 @@ use crate::config::ServeArgs;
 use crate::error::ApiError;
 use crate::protocol::{self, Kind};
 use crate::server::{AppState, reject_query};
-use crate::source::{self, Format};
+use crate::source::{self, Budget, Format};
 use crate::store::{Incoming, LayerStore};
 
 /// Metadata an upload may set, as query parameters (so `curl -T file.fgb` works).
@@ -38,6 +38,8 @@ pub struct Uploads {
     pub store: LayerStore,
     pub store_dir: PathBuf,
     pub max_bytes: u64,
+    /// The most memory one uploaded layer may take once decoded.
+    pub max_layer_bytes: u64,
     /// A body that has not fully arrived by then is refused, so a stalled client cannot hold
     /// the layer's write slot forever.
     pub timeout: std::time::Duration,
@@ -51,9 +53,19 @@ impl Uploads {
             store: LayerStore::new(&args.store, args.keep_versions),
             store_dir: args.store.clone(),
             max_bytes: args.max_upload_mb.saturating_mul(1 << 20),
+            max_layer_bytes: args.max_layer_mb.saturating_mul(1 << 20),
             timeout: std::time::Duration::from_secs(args.upload_timeout_secs),
             busy: Mutex::new(HashSet::new()),
         }
+    }
+}
+
+impl Uploads {
+    /// What a file of `len` bytes may decode to: generous for real data (100k points take
+    /// 1.8× their FlatGeobuf, a dense CSV up to ~12×), small for a file built to explode.
+    pub fn memory_budget(&self, len: u64) -> Budget {
+        let proportional = (64u64 << 20).saturating_add(len.saturating_mul(32));
+        Budget::bytes(proportional.min(self.max_layer_bytes))
     }
 }
 
@@ -334,12 +346,17 @@ async fn publish(
     let (layer, record, warnings) = tokio::task::spawn_blocking(move || {
         let file = incoming.finish().map_err(storage_error)?;
         let len = incoming.bytes();
+        let budget = uploads.memory_budget(len);
         let set = source::read_stream(
             std::io::BufReader::with_capacity(1 << 16, file),
             len,
             format,
+            budget,
         )
-        .map_err(|e| ApiError::BadUpload(e.to_string()))?;
+        .map_err(|e| match e {
+            source::SourceError::OverBudget(limit) => ApiError::LayerTooLarge(limit),
+            e => ApiError::BadUpload(e.to_string()),
+        })?;
         let report = protocol::check(&set, kind);
         if !report.is_valid() {
             return Err(ApiError::ProtocolViolation {

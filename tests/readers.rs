@@ -379,3 +379,33 @@ proptest::proptest! {
         assert_refused(&bytes[..cut], Format::GeoJson, &format!("cut at {cut}"));
     }
 }
+
+#[test]
+fn decoding_stops_at_the_memory_budget() {
+    use amis_webgis::source::{Budget, read_stream};
+    let bytes = occurrences_fgb();
+    let read = |budget| {
+        read_stream(
+            std::io::Cursor::new(&bytes),
+            bytes.len() as u64,
+            Format::FlatGeobuf,
+            budget,
+        )
+    };
+    let set = read(Budget::UNLIMITED).expect("fits");
+    let needed: u64 = set.features.iter().map(|f| f.approx_bytes()).sum();
+    assert!(read(Budget::bytes(needed)).is_ok());
+    let refused = read(Budget::bytes(needed - 1)).expect_err("over budget");
+    assert!(
+        matches!(refused, SourceError::OverBudget(limit) if limit == needed - 1),
+        "{refused}"
+    );
+    let csv = b"name,longitude,latitude\na,100,5\nb,101,6\n";
+    let over = read_stream(
+        std::io::Cursor::new(csv),
+        csv.len() as u64,
+        Format::Csv,
+        Budget::bytes(10),
+    );
+    assert!(matches!(over, Err(SourceError::OverBudget(10))));
+}

@@ -160,6 +160,22 @@ async fn refusals_change_nothing() {
     let mut bad_header = fgb.clone();
     bad_header[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
     let big = vec![b' '; 1_200_000];
+    // 190 KB that would decode to 150 MB: one feature with 3,000 properties, then 2,000
+    // features with none, each of which still gets a slot per column.
+    let sparse = {
+        let wide: Vec<String> = (0..3000).map(|i| format!("\"p{i}\":{i}")).collect();
+        let point =
+            r#"{"type":"Feature","geometry":{"type":"Point","coordinates":[110,-7]},"properties":"#;
+        let mut text = format!(
+            r#"{{"type":"FeatureCollection","features":[{point}{{{}}}}}"#,
+            wide.join(",")
+        );
+        for _ in 0..2000 {
+            text.push_str(&format!(",{point}{{}}}}"));
+        }
+        text.push_str("]}");
+        text.into_bytes()
+    };
 
     // (path, token, content type, body, expected status)
     type Case<'a> = (&'a str, Option<&'a str>, &'a str, Vec<u8>, StatusCode);
@@ -178,6 +194,7 @@ async fn refusals_change_nothing() {
         ("/api/collections/idn-occurrences?colour=red", Some(&f.idn), GEOJSON, example("occurrences.geojson"), StatusCode::BAD_REQUEST),
         ("/api/collections/idn-occurrences", Some(&f.idn), "application/zip", example("occurrences.geojson"), StatusCode::UNSUPPORTED_MEDIA_TYPE),
         ("/api/collections/idn-occurrences", Some(&f.idn), GEOJSON, big, StatusCode::PAYLOAD_TOO_LARGE),
+        ("/api/collections/idn-occurrences?kind=other", Some(&f.idn), GEOJSON, sparse, StatusCode::PAYLOAD_TOO_LARGE),
         ("/api/collections/idn-big?kind=other", Some(&f.idn), GEOJSON, br#"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::32648"}},"features":[]}"#.to_vec(), StatusCode::BAD_REQUEST),
     ];
     for (path, token, content_type, body, status) in cases {
@@ -187,7 +204,12 @@ async fn refusals_change_nothing() {
             assert!(reply.header("www-authenticate").starts_with("Bearer"));
         }
         if status == StatusCode::PAYLOAD_TOO_LARGE {
-            assert!(description.contains("1048576"), "{description}");
+            let code = reply.json()["code"].clone();
+            assert!(
+                (code == "PayloadTooLarge" && description.contains("1048576"))
+                    || (code == "LayerTooLarge" && description.contains("MiB of memory")),
+                "{code}: {description}"
+            );
         }
         if status == StatusCode::UNPROCESSABLE_ENTITY {
             let report = &reply.json()["report"];
@@ -217,7 +239,8 @@ async fn refusals_change_nothing() {
     }
     assert_eq!(f.served("idn-big").await.0, StatusCode::NOT_FOUND);
     let audit = std::fs::read_to_string(f.store.join("audit.log")).expect("audit log");
-    assert_eq!(audit.lines().count(), 16, "every write attempt is audited");
+    assert_eq!(audit.lines().count(), 17, "every write attempt is audited");
+    assert!(audit.contains("LayerTooLarge") || audit.contains("MiB of memory"));
     assert!(audit.lines().all(|l| {
         serde_json::from_str::<serde_json::Value>(l)
             .is_ok_and(|e| e["time"].is_string() && e["layer"].is_string())

@@ -120,7 +120,7 @@ pub fn document(base: &str, snapshot: &Snapshot) -> Json {
                 "401": error_response("No or unknown token"),
                 "403": error_response("Layer outside the token's scope"),
                 "409": error_response("Another write to this layer is in progress"),
-                "413": error_response("Body larger than the upload limit"),
+                "413": error_response("Body larger than the upload limit (PayloadTooLarge), or features that would decode to more memory than the file's budget (LayerTooLarge)"),
                 "415": error_response("Unsupported content type"),
                 "422": error_response("The file breaks the data protocol; `report` lists the problems"),
                 "507": error_response("Disk full; nothing changed") } },

@@ -7,8 +7,8 @@ use std::io::{Read, Seek, SeekFrom};
 
 use geo::{Geometry, Point};
 
-use super::SourceError;
 use super::validate::check_geometry;
+use super::{Budget, SourceError};
 use crate::feature::{Feature, FeatureSet, Field, FieldType, StringInterner, Value};
 
 const LON_NAMES: [&str; 4] = ["longitude", "lon", "lng", "x"];
@@ -16,7 +16,7 @@ const LAT_NAMES: [&str; 3] = ["latitude", "lat", "y"];
 
 /// Two passes over the stream: the first infers each column's type, the second builds the
 /// features, so no row is held beyond the one being read.
-pub fn read<R: Read + Seek>(input: R) -> Result<FeatureSet, SourceError> {
+pub fn read<R: Read + Seek>(input: R, budget: &mut Budget) -> Result<FeatureSet, SourceError> {
     let bad = |m: String| SourceError::Csv(m);
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(input);
     let headers = reader.headers().map_err(|e| bad(e.to_string()))?.clone();
@@ -95,11 +95,13 @@ pub fn read<R: Read + Seek>(input: R) -> Result<FeatureSet, SourceError> {
             .zip(&fields)
             .map(|(&c, f)| parse_cell(&row[c], f.field_type, &mut strings))
             .collect();
-        features.push(Feature {
+        let feature = Feature {
             id,
             geometry,
             properties,
-        });
+        };
+        budget.charge(feature.approx_bytes())?;
+        features.push(feature);
     }
     Ok(FeatureSet {
         fields,

@@ -11,8 +11,8 @@ use std::io::Read;
 use flatgeobuf::{ColumnType, GeometryType, Header};
 use geozero::geo_types::GeoWriter;
 
-use super::SourceError;
 use super::validate::check_geometry;
+use super::{Budget, SourceError};
 use crate::feature::{Feature, FeatureSet, Field, FieldType, StringInterner, Value};
 
 const MAGIC: [u8; 3] = *b"fgb";
@@ -36,7 +36,11 @@ fn truncated(e: std::io::Error, what: &str) -> SourceError {
 /// Reads a FlatGeobuf stream of exactly `len` bytes, one feature at a time: only the
 /// header and the current feature are ever buffered, and every size the file claims is
 /// checked against the bytes that remain before anything is allocated for it.
-pub fn read<R: Read>(mut input: R, len: u64) -> Result<FeatureSet, SourceError> {
+pub fn read<R: Read>(
+    mut input: R,
+    len: u64,
+    budget: &mut Budget,
+) -> Result<FeatureSet, SourceError> {
     let mut prefix = [0u8; 12];
     if len < 12 {
         return Err(bad("missing FlatGeobuf magic bytes"));
@@ -158,11 +162,13 @@ pub fn read<R: Read>(mut input: R, len: u64) -> Result<FeatureSet, SourceError> 
             decode_properties(props.bytes(), &columns, &mut properties, &mut strings)
                 .map_err(invalid)?;
         }
-        features.push(Feature {
+        let feature = Feature {
             id: position,
             geometry,
             properties,
-        });
+        };
+        budget.charge(feature.approx_bytes())?;
+        features.push(feature);
     }
     if count != 0 && position != count {
         return Err(bad(format!(

@@ -11,8 +11,8 @@ use std::io::Read;
 use serde::Deserializer as _;
 use serde::de::{DeserializeSeed, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::SourceError;
 use super::validate::check_geometry;
+use super::{Budget, SourceError};
 use crate::feature::{Feature, FeatureSet, Field, FieldType, StringInterner, Value};
 
 type JsonObject = serde_json::Map<String, serde_json::Value>;
@@ -21,8 +21,8 @@ fn bad(message: impl Into<String>) -> SourceError {
     SourceError::GeoJson(message.into())
 }
 
-pub fn read<R: Read>(input: R) -> Result<FeatureSet, SourceError> {
-    let mut builder = Builder::default();
+pub fn read<R: Read>(input: R, budget: &mut Budget) -> Result<FeatureSet, SourceError> {
+    let mut builder = Builder::new(budget);
     let mut de = serde_json::Deserializer::from_reader(input);
     let parsed = de
         .deserialize_map(Document {
@@ -53,7 +53,7 @@ pub fn read<R: Read>(input: R) -> Result<FeatureSet, SourceError> {
             members.insert("type".into(), kind.clone().into());
             let feature =
                 geojson::Feature::from_json_object(members).map_err(|e| bad(e.to_string()))?;
-            builder.push(feature);
+            builder.push(feature)?;
         }
         _ => {
             members.insert("type".into(), kind.clone().into());
@@ -62,10 +62,10 @@ pub fn read<R: Read>(input: R) -> Result<FeatureSet, SourceError> {
             builder.push(geojson::Feature {
                 geometry: Some(geometry),
                 ..Default::default()
-            });
+            })?;
         }
     }
-    Ok(builder.finish())
+    builder.finish()
 }
 
 /// What the top level said, besides the features already streamed into the builder.
@@ -78,11 +78,11 @@ struct TopLevel {
     members: JsonObject,
 }
 
-struct Document<'a> {
-    builder: &'a mut Builder,
+struct Document<'a, 'b> {
+    builder: &'a mut Builder<'b>,
 }
 
-impl<'de> Visitor<'de> for Document<'_> {
+impl<'de> Visitor<'de> for Document<'_, '_> {
     type Value = TopLevel;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -117,11 +117,11 @@ impl<'de> Visitor<'de> for Document<'_> {
 }
 
 /// The `features` array, consumed one object at a time.
-struct FeatureArray<'a> {
-    builder: &'a mut Builder,
+struct FeatureArray<'a, 'b> {
+    builder: &'a mut Builder<'b>,
 }
 
-impl<'de> DeserializeSeed<'de> for FeatureArray<'_> {
+impl<'de> DeserializeSeed<'de> for FeatureArray<'_, '_> {
     type Value = ();
 
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
@@ -129,7 +129,7 @@ impl<'de> DeserializeSeed<'de> for FeatureArray<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for FeatureArray<'_> {
+impl<'de> Visitor<'de> for FeatureArray<'_, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -139,12 +139,12 @@ impl<'de> Visitor<'de> for FeatureArray<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while let Some(object) = seq.next_element::<JsonObject>()? {
             let position = self.builder.position + 1;
-            match geojson::Feature::from_json_object(object) {
-                Ok(feature) => self.builder.push(feature),
-                Err(e) => {
-                    self.builder.error = Some(bad(format!("feature {position}: {e}")));
-                    return Err(A::Error::custom("stopped at a bad feature"));
-                }
+            let pushed = geojson::Feature::from_json_object(object)
+                .map_err(|e| bad(format!("feature {position}: {e}")))
+                .and_then(|feature| self.builder.push(feature));
+            if let Err(e) = pushed {
+                self.builder.error = Some(e);
+                return Err(A::Error::custom("stopped at a bad feature"));
             }
         }
         Ok(())
@@ -154,8 +154,7 @@ impl<'de> Visitor<'de> for FeatureArray<'_> {
 /// Turns features into the server's model as they arrive. A property's type is only known
 /// once every feature has been seen (a column may hold 1, then 1.5, then "n/a"), so values
 /// keep their own type until [`Builder::finish`] converts them to the column's.
-#[derive(Default)]
-struct Builder {
+struct Builder<'a> {
     fields: Vec<Field>,
     /// `None` while a property has held only nulls.
     types: Vec<Option<FieldType>>,
@@ -166,19 +165,35 @@ struct Builder {
     position: u64,
     without_geometry: usize,
     error: Option<SourceError>,
+    budget: &'a mut Budget,
 }
 
-impl Builder {
-    fn push(&mut self, feature: geojson::Feature) {
+impl<'a> Builder<'a> {
+    fn new(budget: &'a mut Budget) -> Builder<'a> {
+        Builder {
+            fields: Vec::new(),
+            types: Vec::new(),
+            by_name: HashMap::new(),
+            strings: StringInterner::default(),
+            features: Vec::new(),
+            invalid: Vec::new(),
+            position: 0,
+            without_geometry: 0,
+            error: None,
+            budget,
+        }
+    }
+
+    fn push(&mut self, feature: geojson::Feature) -> Result<(), SourceError> {
         self.position += 1;
         let id = self.position;
         let Some(geometry) = feature.geometry else {
             self.without_geometry += 1;
-            return;
+            return Ok(());
         };
         if let Some(reason) = unclosed_ring(&geometry.value) {
             self.invalid.push((id, reason));
-            return;
+            return Ok(());
         }
         let geometry = match geo::Geometry::<f64>::try_from(geometry.value)
             .map_err(|e| format!("invalid geometry: {e}"))
@@ -187,7 +202,7 @@ impl Builder {
             Ok(g) => g,
             Err(reason) => {
                 self.invalid.push((id, reason));
-                return;
+                return Ok(());
             }
         };
         let mut properties = vec![Value::Null; self.fields.len()];
@@ -198,11 +213,14 @@ impl Builder {
             }
             properties[idx] = own_value(&value, &mut self.strings);
         }
-        self.features.push(Feature {
+        let feature = Feature {
             id,
             geometry,
             properties,
-        });
+        };
+        self.budget.charge(feature.approx_bytes())?;
+        self.features.push(feature);
+        Ok(())
     }
 
     /// The column for `name`, created on first sight and widened to hold `ty`.
@@ -224,11 +242,18 @@ impl Builder {
         idx
     }
 
-    fn finish(mut self) -> FeatureSet {
+    fn finish(mut self) -> Result<FeatureSet, SourceError> {
         // Names seen only with null values still belong to the schema, as text.
         for (field, ty) in self.fields.iter_mut().zip(&self.types) {
             field.field_type = ty.unwrap_or(FieldType::String);
         }
+        // Features read before a column first appeared get a slot for it now.
+        let missing: usize = self
+            .features
+            .iter()
+            .map(|f| self.fields.len() - f.properties.len())
+            .sum();
+        self.budget.charge((missing * size_of::<Value>()) as u64)?;
         for feature in &mut self.features {
             feature.properties.resize(self.fields.len(), Value::Null);
             for (value, field) in feature.properties.iter_mut().zip(&self.fields) {
@@ -242,12 +267,12 @@ impl Builder {
                 self.without_geometry
             ));
         }
-        FeatureSet {
+        Ok(FeatureSet {
             fields: self.fields,
             features: self.features,
             warnings,
             invalid: self.invalid,
-        }
+        })
     }
 }
 

@@ -57,6 +57,11 @@ pub enum SourceError {
     Crs(String),
     #[error("feature {feature}: {reason}")]
     InvalidFeature { feature: u64, reason: String },
+    #[error(
+        "decoded, the features would need more than {} MiB of memory, this file's limit (many properties that most features leave empty?)",
+        .0 >> 20
+    )]
+    OverBudget(u64),
     #[error("the reader crashed on this input: {0}")]
     ParserPanic(String),
 }
@@ -78,7 +83,8 @@ pub fn read_path(path: &Path) -> Result<FileContents, SourceError> {
     }
     let content_hash = content_hash(&mut file)?;
     file.seek(SeekFrom::Start(0))?;
-    let set = read_stream(BufReader::with_capacity(1 << 16, file), len, format)?;
+    let input = BufReader::with_capacity(1 << 16, file);
+    let set = read_stream(input, len, format, Budget::UNLIMITED)?;
     Ok(FileContents {
         features: first_invalid_fails(set)?,
         content_hash,
@@ -108,23 +114,30 @@ pub fn read_bytes(bytes: &[u8], format: Format) -> Result<FeatureSet, SourceErro
 /// Like [`read_bytes`], but features with unusable geometries are left out and listed in
 /// `invalid`, so an upload's report can name all of them.
 pub fn read_bytes_lenient(bytes: &[u8], format: Format) -> Result<FeatureSet, SourceError> {
-    read_stream(Cursor::new(bytes), bytes.len() as u64, format)
+    read_stream(
+        Cursor::new(bytes),
+        bytes.len() as u64,
+        format,
+        Budget::UNLIMITED,
+    )
 }
 
 /// The streaming reader behind every other: `input` holds exactly `len` bytes (FlatGeobuf
 /// checks its header's claims against it). Memory grows with the features kept, not with
 /// the file: features are decoded one at a time. Features with unusable geometries are
 /// listed in `invalid`, as in [`read_bytes_lenient`]. Panics inside the third-party parsers
-/// are contained.
+/// are contained, and the decoded features must fit in `budget`.
 pub fn read_stream<R: Read + Seek>(
     input: R,
     len: u64,
     format: Format,
+    mut budget: Budget,
 ) -> Result<FeatureSet, SourceError> {
+    let budget = &mut budget;
     let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match format {
-        Format::FlatGeobuf => fgb::read(input, len),
-        Format::GeoJson => geojson::read(input),
-        Format::Csv => csv::read(input),
+        Format::FlatGeobuf => fgb::read(input, len, budget),
+        Format::GeoJson => geojson::read(input, budget),
+        Format::Csv => csv::read(input, budget),
     }));
     match parsed {
         Ok(result) => result,
@@ -135,6 +148,34 @@ pub fn read_stream<R: Read + Seek>(
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".to_string());
             Err(SourceError::ParserPanic(message))
+        }
+    }
+}
+
+/// The memory a file's features may take once decoded. A file can decode to far more than
+/// its size: every feature gets a slot for every column, so one feature with thousands of
+/// properties followed by many with none is a small file and a huge layer. Readers charge
+/// each feature as it is built and stop at the limit, long before the machine runs out.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    limit: u64,
+    used: u64,
+}
+
+impl Budget {
+    /// For the operator's own files in `data/` and the store, already accepted once.
+    pub const UNLIMITED: Budget = Budget::bytes(u64::MAX);
+
+    pub const fn bytes(limit: u64) -> Budget {
+        Budget { limit, used: 0 }
+    }
+
+    fn charge(&mut self, bytes: u64) -> Result<(), SourceError> {
+        self.used = self.used.saturating_add(bytes);
+        if self.used > self.limit {
+            Err(SourceError::OverBudget(self.limit))
+        } else {
+            Ok(())
         }
     }
 }

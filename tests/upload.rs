@@ -464,6 +464,11 @@ async fn a_second_concurrent_write_to_a_layer_gets_409() {
         )
         .await;
     assert_error(&second, StatusCode::CONFLICT, "concurrent write");
+    assert_error(
+        &f.get("/api/collections/idn-slow").await,
+        StatusCode::NOT_FOUND,
+        "the refused write published nothing",
+    );
     let rest = String::from_utf8(example("other.geojson")).expect("utf-8");
     let features = &rest[rest.find('[').expect("features") + 1..];
     tx.send(Ok(bytes::Bytes::from(features.to_string())))

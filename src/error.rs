@@ -44,6 +44,8 @@ pub enum ApiError {
         total: usize,
         report: crate::protocol::Report,
     },
+    #[error("the requested range is outside the {0}-byte file")]
+    RangeNotSatisfiable(u64),
     #[error("the upload did not arrive within {0} s; nothing was changed")]
     UploadTimeout(u64),
     #[error("{0}")]
@@ -83,6 +85,9 @@ impl ApiError {
                 (StatusCode::UNPROCESSABLE_ENTITY, "ProtocolViolation")
             }
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "Conflict"),
+            ApiError::RangeNotSatisfiable(_) => {
+                (StatusCode::RANGE_NOT_SATISFIABLE, "RangeNotSatisfiable")
+            }
             ApiError::UploadTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "UploadTimeout"),
             ApiError::InsufficientStorage => {
                 (StatusCode::INSUFFICIENT_STORAGE, "InsufficientStorage")
@@ -103,6 +108,13 @@ impl IntoResponse for ApiError {
             body["report"] = serde_json::json!(report);
         }
         let mut response = (status, axum::Json(body)).into_response();
+        if let ApiError::RangeNotSatisfiable(total) = &self
+            && let Ok(value) = axum::http::HeaderValue::from_str(&format!("bytes */{total}"))
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::CONTENT_RANGE, value);
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,

@@ -25,6 +25,7 @@ pub struct AppState {
     pub glyphs: crate::fonts::GlyphCache,
     pub production: Arc<crate::production::ProductionTable>,
     pub uploads: Arc<crate::upload::Uploads>,
+    pub downloads: crate::features::download::DownloadCache,
 }
 
 impl AppState {
@@ -39,6 +40,9 @@ impl AppState {
             glyphs: crate::fonts::GlyphCache::default(),
             production: Arc::default(),
             uploads: Arc::new(crate::upload::Uploads::new(args)),
+            downloads: crate::features::download::DownloadCache::new(
+                args.cache_mb.saturating_mul(1 << 20),
+            ),
         }
     }
 }

@@ -1,13 +1,13 @@
 //! OGC API – Features (Part 1: Core, GeoJSON, OpenAPI 3.0) under `/api`.
 
+pub mod download;
 mod openapi;
 pub mod output;
 pub mod query;
 
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, Method, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value as Json, json};
@@ -293,6 +293,7 @@ async fn items(
     State(state): State<AppState>,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
+    method: Method,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let snapshot = state.catalog.snapshot();
@@ -305,7 +306,12 @@ async fn items(
         let end = query.limit.map_or(matched.len(), |l| {
             start.saturating_add(l).min(matched.len())
         });
-        return Ok(download(layer, matched[start..end].to_vec(), query.format));
+        let positions = matched[start..end].to_vec();
+        if download::wants_ranges(query.format, &method, &headers) {
+            let raw_query = q.as_deref().unwrap_or_default();
+            return download::ranged(&state.downloads, layer, positions, raw_query, &headers).await;
+        }
+        return Ok(download::streamed(layer, positions, query.format));
     }
 
     let base = base_url(&state, &headers);
@@ -348,42 +354,6 @@ async fn items(
             "features": features,
         }),
     ))
-}
-
-/// Streams the whole selection as CSV or FlatGeobuf from a blocking task.
-fn download(layer: std::sync::Arc<Layer>, positions: Vec<u32>, format: ItemsFormat) -> Response {
-    let (tx, rx) = tokio::sync::mpsc::channel(8);
-    let (content_type, ext) = match format {
-        ItemsFormat::Csv => ("text/csv; charset=utf-8", "csv"),
-        _ => ("application/flatgeobuf", "fgb"),
-    };
-    let filename = format!("{}.{ext}", layer.meta.id);
-    tokio::task::spawn_blocking(move || {
-        let mut writer = output::ChannelWriter::new(tx);
-        let result = match format {
-            ItemsFormat::Csv => output::write_csv(&layer, &positions, &mut writer),
-            _ => output::write_fgb(&layer, &positions, &mut writer),
-        };
-        match result.and_then(|()| std::io::Write::flush(&mut writer).map_err(|e| e.to_string())) {
-            Ok(()) => {}
-            Err(e) => {
-                tracing::warn!(layer = %layer.meta.id, "download aborted: {e}");
-                writer.fail(e);
-            }
-        }
-    });
-    let body = Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx));
-    (
-        [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{filename}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response()
 }
 
 async fn item(

@@ -77,7 +77,10 @@ pub fn document(base: &str, snapshot: &Snapshot) -> Json {
                     "application/geo+json": { "schema": { "$ref": "#/components/schemas/FeatureCollection" } },
                     "application/flatgeobuf": { "schema": { "type": "string", "format": "binary" } },
                     "text/csv": { "schema": { "type": "string" } } } },
-                "400": error_response("Invalid parameter"), "404": error_response("No such collection") } } }));
+                "206": { "description": "A byte range of the f=fgb file (Range header; HEAD gives its Content-Length)",
+                    "content": { "application/flatgeobuf": { "schema": { "type": "string", "format": "binary" } } } },
+                "400": error_response("Invalid parameter"), "404": error_response("No such collection"),
+                "416": error_response("Range outside the file") } } }));
         paths.insert(format!("/collections/{id}/queryables"), json!({ "get": {
             "summary": format!("{} (filterable properties, JSON Schema)", layer.meta.title), "operationId": format!("queryables-{id}"),
             "parameters": [f_param(&["json"])],

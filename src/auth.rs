@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::server::now_rfc3339;
 use crate::store::write_atomic;
 
 /// Prefix that makes tokens recognisable in logs and secret scanners.
@@ -65,10 +66,6 @@ struct TokenFile {
 pub struct TokenStore {
     path: PathBuf,
     file: TokenFile,
-}
-
-fn now() -> String {
-    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
@@ -143,7 +140,7 @@ impl TokenStore {
             agency: agency.to_string(),
             scopes: scopes.to_vec(),
             sha256: hex(&digest(&token)),
-            created: now(),
+            created: now_rfc3339(),
             revoked: None,
         };
         self.file.tokens.push(record.clone());
@@ -158,7 +155,7 @@ impl TokenStore {
             .iter_mut()
             .find(|t| t.id == id)
             .ok_or_else(|| AuthError::UnknownToken(id.to_string()))?;
-        record.revoked.get_or_insert_with(now);
+        record.revoked.get_or_insert_with(now_rfc3339);
         let record = record.clone();
         self.save()?;
         Ok(record)

@@ -73,6 +73,16 @@ impl FieldType {
         }
     }
 
+    /// JSON Schema's name for the type (OpenAPI parameters, queryables).
+    pub fn json_schema_type(self) -> &'static str {
+        match self {
+            FieldType::String => "string",
+            FieldType::Integer => "integer",
+            FieldType::Number => "number",
+            FieldType::Boolean => "boolean",
+        }
+    }
+
     /// The narrowest type that holds both; used when a GeoJSON column mixes types.
     pub fn widen(self, other: FieldType) -> FieldType {
         use FieldType::*;
@@ -112,6 +122,19 @@ impl Feature {
             + INDEX_ENTRY
             + self.properties.len() * size_of::<Value>()
             + self.geometry.coords_count() * size_of::<geo::Coord>()) as u64
+    }
+}
+
+/// The GeoJSON (RFC 7946) type name of a geometry.
+pub fn geometry_name(g: &Geometry) -> &'static str {
+    match g {
+        Geometry::Point(_) => "Point",
+        Geometry::MultiPoint(_) => "MultiPoint",
+        Geometry::Line(_) | Geometry::LineString(_) => "LineString",
+        Geometry::MultiLineString(_) => "MultiLineString",
+        Geometry::Polygon(_) | Geometry::Rect(_) | Geometry::Triangle(_) => "Polygon",
+        Geometry::MultiPolygon(_) => "MultiPolygon",
+        Geometry::GeometryCollection(_) => "GeometryCollection",
     }
 }
 

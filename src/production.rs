@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
-use crate::server::{AppState, reject_query};
+use crate::server::{AppState, query_params, reject_query};
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 pub struct ProductionRow {
@@ -58,10 +58,7 @@ pub async fn production(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     reject_query(query.as_deref(), &["iso3", "commodity", "f"])?;
-    let params: Vec<(String, String)> =
-        form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-            .into_owned()
-            .collect();
+    let params = query_params(query.as_deref());
     let param = |name: &str| {
         params
             .iter()

@@ -131,6 +131,26 @@ pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     format!("{proto}://{host}")
 }
 
+/// The decoded `name=value` pairs of a query string, in order.
+pub fn query_params(query: Option<&str>) -> Vec<(String, String)> {
+    form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect()
+}
+
+/// RFC 3339 UTC time to the second: audit entries, version records, `timeStamp`.
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+/// Whether `If-None-Match` names `etag` (or `*`), so the answer can be 304.
+pub fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+}
+
 /// Refuses query parameters an endpoint does not define, naming the first one.
 pub fn reject_query(query: Option<&str>, allowed: &[&str]) -> Result<(), ApiError> {
     for (name, _) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {

@@ -252,7 +252,7 @@ impl LayerStore {
             version,
             file,
             agency: agency.to_string(),
-            created: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+            created: crate::server::now_rfc3339(),
             features,
             bytes: incoming.bytes,
             sha256: incoming.sha256_hex(),

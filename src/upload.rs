@@ -18,8 +18,9 @@ use crate::auth::{TokenRecord, TokenStore};
 use crate::catalog::{Layer, LayerMeta, is_valid_layer_id};
 use crate::config::ServeArgs;
 use crate::error::ApiError;
+use crate::feature::geometry_name;
 use crate::protocol::{self, Kind};
-use crate::server::{AppState, reject_query};
+use crate::server::{AppState, now_rfc3339, query_params, reject_query};
 use crate::source::{self, Budget, Format};
 use crate::store::{Incoming, LayerStore};
 
@@ -140,7 +141,7 @@ fn audit(
     detail: serde_json::Value,
 ) {
     let entry = json!({
-        "time": humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        "time": now_rfc3339(),
         "agency": agency, "layer": id, "action": action, "outcome": outcome, "detail": detail,
     });
     if let Err(e) = state.uploads.store.audit(&entry) {
@@ -320,11 +321,7 @@ async fn publish(
     received: &mut Option<(u64, String)>,
 ) -> Result<(StatusCode, serde_json::Value), ApiError> {
     reject_query(query, &UPLOAD_PARAMS)?;
-    let params: Vec<(String, String)> =
-        form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-            .into_owned()
-            .collect();
-    let (mut meta, kind) = meta_from_params(id, &params)?;
+    let (mut meta, kind) = meta_from_params(id, &query_params(query))?;
     meta.source = token.agency.clone();
     let (format, ext) = format_of(headers)?;
     let max = state.uploads.max_bytes;
@@ -388,17 +385,7 @@ async fn publish(
     let geometry_types: std::collections::BTreeSet<&str> = layer
         .features
         .iter()
-        .map(|f| match f.geometry {
-            geo::Geometry::Point(_) => "Point",
-            geo::Geometry::MultiPoint(_) => "MultiPoint",
-            geo::Geometry::LineString(_) | geo::Geometry::Line(_) => "LineString",
-            geo::Geometry::MultiLineString(_) => "MultiLineString",
-            geo::Geometry::Polygon(_) | geo::Geometry::Rect(_) | geo::Geometry::Triangle(_) => {
-                "Polygon"
-            }
-            geo::Geometry::MultiPolygon(_) => "MultiPolygon",
-            geo::Geometry::GeometryCollection(_) => "GeometryCollection",
-        })
+        .map(|f| geometry_name(&f.geometry))
         .collect();
     let report = json!({
         "id": id,

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use rust_embed::Embed;
 
 use crate::error::ApiError;
-use crate::server::{AppState, base_url, reject_query};
+use crate::server::{AppState, base_url, etag_matches, reject_query};
 use crate::styles;
 
 #[derive(Embed)]
@@ -29,11 +29,7 @@ fn embedded(
         "\"{}\"",
         crate::auth::hex(&file.metadata.sha256_hash()[..8])
     );
-    if headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        == Some(etag.as_str())
-    {
+    if etag_matches(headers, &etag) {
         return (axum::http::StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
     }
     (

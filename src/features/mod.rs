@@ -14,7 +14,8 @@ use serde_json::{Value as Json, json};
 
 use crate::catalog::Layer;
 use crate::error::ApiError;
-use crate::server::{AppState, base_url, reject_query};
+use crate::feature::geometry_name;
+use crate::server::{AppState, base_url, now_rfc3339, query_params, reject_query};
 use query::{ItemsFormat, ItemsQuery};
 
 const GEOJSON: &str = "application/geo+json";
@@ -43,16 +44,10 @@ pub fn router() -> Router<AppState> {
         .route("/collections/{id}/items/{feature}", get(item))
 }
 
-fn params(query: Option<&str>) -> Vec<(String, String)> {
-    form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .into_owned()
-        .collect()
-}
-
 /// Landing, conformance and collection documents only know `f=json`.
 fn json_only(query: Option<&str>) -> Result<(), ApiError> {
     reject_query(query, &["f"])?;
-    match params(query).iter().find(|(n, _)| n == "f") {
+    match query_params(query).iter().find(|(n, _)| n == "f") {
         Some((_, f)) if f != "json" => Err(ApiError::invalid(
             "f",
             format!("{f:?} is not supported here; use json"),
@@ -164,19 +159,6 @@ fn collection_json(layer: &Layer, base: &str) -> Json {
     })
 }
 
-fn geometry_name(g: &geo::Geometry) -> &'static str {
-    use geo::Geometry as G;
-    match g {
-        G::Point(_) => "Point",
-        G::MultiPoint(_) => "MultiPoint",
-        G::Line(_) | G::LineString(_) => "LineString",
-        G::MultiLineString(_) => "MultiLineString",
-        G::Polygon(_) | G::Rect(_) | G::Triangle(_) => "Polygon",
-        G::MultiPolygon(_) => "MultiPolygon",
-        G::GeometryCollection(_) => "GeometryCollection",
-    }
-}
-
 async fn collections(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
@@ -231,12 +213,7 @@ async fn queryables(
     json_only(q.as_deref())?;
     let mut properties = serde_json::Map::new();
     for (idx, field) in layer.fields.iter().enumerate() {
-        let ty = match field.field_type {
-            crate::feature::FieldType::String => "string",
-            crate::feature::FieldType::Integer => "integer",
-            crate::feature::FieldType::Number => "number",
-            crate::feature::FieldType::Boolean => "boolean",
-        };
+        let ty = field.field_type.json_schema_type();
         let mut schema = json!({ "title": field.name, "type": ty });
         if ty == "string" {
             let is_list = layer.meta.lists.contains(&field.name);
@@ -298,7 +275,7 @@ async fn items(
 ) -> Result<Response, ApiError> {
     let snapshot = state.catalog.snapshot();
     let layer = layer(&snapshot, &id)?.clone();
-    let query = query::parse_items_query(&layer, params(q.as_deref()))?;
+    let query = query::parse_items_query(&layer, query_params(q.as_deref()))?;
     let matched = query::select(&layer, &query.selection());
 
     if query.format != ItemsFormat::GeoJson {
@@ -349,7 +326,7 @@ async fn items(
             "type": "FeatureCollection",
             "numberMatched": matched.len(),
             "numberReturned": features.len(),
-            "timeStamp": humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+            "timeStamp": now_rfc3339(),
             "links": links,
             "features": features,
         }),
@@ -371,7 +348,7 @@ async fn item(
     let fid: u64 = feature_id.parse().map_err(|_| unknown())?;
     let feature = layer.feature(fid).ok_or_else(unknown)?;
     reject_query(q.as_deref(), &["f"])?;
-    if let Some((_, f)) = params(q.as_deref()).iter().find(|(n, _)| n == "f")
+    if let Some((_, f)) = query_params(q.as_deref()).iter().find(|(n, _)| n == "f")
         && f != "json"
         && f != "geojson"
     {

@@ -5,7 +5,6 @@ use serde_json::{Value as Json, json};
 
 use super::query::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::catalog::Snapshot;
-use crate::feature::FieldType;
 
 fn error_response(description: &str) -> Json {
     json!({ "description": description, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Exception" } } } })
@@ -18,15 +17,6 @@ fn json_ok(description: &str, media: &str) -> Json {
 
 fn f_param(values: &[&str]) -> Json {
     json!({ "name": "f", "in": "query", "required": false, "schema": { "type": "string", "enum": values } })
-}
-
-fn schema_type(t: FieldType) -> &'static str {
-    match t {
-        FieldType::String => "string",
-        FieldType::Integer => "integer",
-        FieldType::Number => "number",
-        FieldType::Boolean => "boolean",
-    }
 }
 
 pub fn document(base: &str, snapshot: &Snapshot) -> Json {
@@ -63,7 +53,7 @@ pub fn document(base: &str, snapshot: &Snapshot) -> Json {
             params.push(
                 json!({ "name": field.name, "in": "query", "required": false,
                 "description": format!("Features whose {} equals this value", field.name),
-                "schema": { "type": schema_type(field.field_type) } }),
+                "schema": { "type": field.field_type.json_schema_type() } }),
             );
         }
         paths.insert(format!("/collections/{id}"), json!({ "get": {

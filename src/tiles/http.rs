@@ -11,7 +11,7 @@ use super::cache::{EncodedTile, TileKey};
 use super::{TileId, render};
 use crate::catalog::{Layer, Snapshot};
 use crate::error::ApiError;
-use crate::server::{AppState, base_url, reject_query};
+use crate::server::{AppState, base_url, etag_matches, reject_query};
 use crate::tilejson;
 
 const MVT_TYPE: &str = "application/vnd.mapbox-vector-tile";
@@ -103,13 +103,7 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
 
 fn tile_response(tile: &EncodedTile, headers: &HeaderMap) -> Response {
     let etag = HeaderValue::from_str(&tile.etag).unwrap_or(HeaderValue::from_static("\"0\""));
-    let not_modified = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|t| t.trim() == tile.etag || t.trim() == "*")
-        });
+    let not_modified = etag_matches(headers, &tile.etag);
     let mut builder = Response::builder()
         .header(header::ETAG, etag)
         .header(header::CACHE_CONTROL, TILE_CACHE_CONTROL)

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::source::Format;
+
 #[derive(Debug, Clone, Args)]
 pub struct UploadArgs {
     /// Base URL of the server, e.g. https://webgis.example.org
@@ -49,18 +51,10 @@ pub enum ClientError {
     Refused(u16),
 }
 
-fn content_type(path: &std::path::Path) -> Option<&'static str> {
-    match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
-        "fgb" => Some("application/flatgeobuf"),
-        "geojson" | "json" => Some("application/geo+json"),
-        "csv" => Some("text/csv"),
-        _ => None,
-    }
-}
-
 pub fn upload(args: UploadArgs) -> Result<(), ClientError> {
-    let content_type =
-        content_type(&args.file).ok_or_else(|| ClientError::FileType(args.file.clone()))?;
+    let content_type = Format::from_path(&args.file)
+        .ok_or_else(|| ClientError::FileType(args.file.clone()))?
+        .media_type();
     let file =
         std::fs::File::open(&args.file).map_err(|e| ClientError::File(args.file.clone(), e))?;
     let len = file

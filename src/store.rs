@@ -1,5 +1,6 @@
-//! Durable files in the store directory. Everything written there goes through
-//! [`write_atomic`]: a crash leaves either the old file or the new one, never half of either.
+//! Durable files in the store directory. Small files (manifests, tokens) are replaced with
+//! [`write_atomic`]; an upload is received in `incoming/` and renamed into place. Either way a
+//! crash leaves the old file or the new one, never half of either.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -23,12 +24,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         file.write_all(bytes)?;
         file.sync_all()?;
         std::fs::rename(&tmp, path)?;
-        std::fs::File::open(dir)?.sync_all()
+        sync_dir(dir)
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Makes a rename in `dir` survive a power cut.
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
 }
 
 /// Options for a new file only the server's user may read: token hashes and agency data are
@@ -104,27 +110,6 @@ impl Drop for Incoming {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn replaces_whole_files_and_leaves_no_temporaries() {
-        let dir = std::env::temp_dir().join(format!("amis-store-{}", std::process::id()));
-        let path = dir.join("nested").join("f.json");
-        write_atomic(&path, b"one").expect("first write");
-        write_atomic(&path, b"two").expect("second write");
-        assert_eq!(std::fs::read(&path).expect("read"), b"two");
-        let names: Vec<_> = std::fs::read_dir(path.parent().expect("dir"))
-            .expect("ls")
-            .flatten()
-            .map(|e| e.file_name())
-            .collect();
-        assert_eq!(names.len(), 1, "{names:?}");
-        std::fs::remove_dir_all(&dir).ok();
-    }
-}
-
 /// Uploaded layers: `layers/{id}/v{n}.{ext}` (immutable), `layers/{id}/manifest.json` (the
 /// versions and which one is published), and an append-only `audit.log` of every write attempt.
 pub struct LayerStore {
@@ -165,6 +150,11 @@ impl LayerStore {
 
     fn layer_dir(&self, id: &str) -> PathBuf {
         self.root.join("layers").join(id)
+    }
+
+    fn file_of(&self, id: &str, record: VersionRecord) -> (VersionRecord, PathBuf) {
+        let path = self.layer_dir(id).join(&record.file);
+        (record, path)
     }
 
     fn manifest(&self, id: &str) -> std::io::Result<LayerManifest> {
@@ -247,7 +237,7 @@ impl LayerStore {
         std::fs::create_dir_all(&dir)?;
         std::fs::rename(&incoming.path, dir.join(&file))?;
         incoming.stored = true;
-        std::fs::File::open(&dir)?.sync_all()?;
+        sync_dir(&dir)?;
         let record = VersionRecord {
             version,
             file,
@@ -275,25 +265,28 @@ impl LayerStore {
         Ok(record)
     }
 
-    /// Makes a kept version the published one again; `None` if it is not kept.
-    pub fn restore(
+    /// A kept version and its file; `None` if it is not kept.
+    pub fn kept(
         &self,
         id: &str,
         version: u64,
     ) -> std::io::Result<Option<(VersionRecord, PathBuf)>> {
-        let mut manifest = self.manifest(id)?;
-        let Some(record) = manifest
-            .versions
-            .iter()
+        Ok(self
+            .versions(id)?
+            .into_iter()
             .find(|v| v.version == version)
-            .cloned()
-        else {
-            return Ok(None);
-        };
+            .map(|record| self.file_of(id, record)))
+    }
+
+    /// Makes a kept version the published one again; `false` if it is not kept.
+    pub fn restore(&self, id: &str, version: u64) -> std::io::Result<bool> {
+        let mut manifest = self.manifest(id)?;
+        if !manifest.versions.iter().any(|v| v.version == version) {
+            return Ok(false);
+        }
         manifest.current = Some(version);
         self.write_manifest(id, &manifest)?;
-        let path = self.layer_dir(id).join(&record.file);
-        Ok(Some((record, path)))
+        Ok(true)
     }
 
     /// Withdraws a layer from publication; its versions stay on disk.
@@ -323,8 +316,7 @@ impl LayerStore {
             if let Some(current) = manifest.current
                 && let Some(record) = manifest.versions.into_iter().find(|v| v.version == current)
             {
-                let path = self.layer_dir(&id).join(&record.file);
-                out.push((record, path));
+                out.push(self.file_of(&id, record));
             }
         }
         Ok(out)
@@ -341,5 +333,26 @@ impl LayerStore {
         line.push('\n');
         file.write_all(line.as_bytes())?;
         file.sync_data()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_whole_files_and_leaves_no_temporaries() {
+        let dir = std::env::temp_dir().join(format!("amis-store-{}", std::process::id()));
+        let path = dir.join("nested").join("f.json");
+        write_atomic(&path, b"one").expect("first write");
+        write_atomic(&path, b"two").expect("second write");
+        assert_eq!(std::fs::read(&path).expect("read"), b"two");
+        let names: Vec<_> = std::fs::read_dir(path.parent().expect("dir"))
+            .expect("ls")
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

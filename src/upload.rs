@@ -22,7 +22,7 @@ use crate::feature::geometry_name;
 use crate::protocol::{self, Kind};
 use crate::server::{AppState, now_rfc3339, query_params, reject_query};
 use crate::source::{self, Budget, Format};
-use crate::store::{Incoming, LayerStore};
+use crate::store::{Incoming, LayerStore, VersionRecord};
 
 /// Metadata an upload may set, as query parameters (so `curl -T file.fgb` works).
 const UPLOAD_PARAMS: [&str; 7] = [
@@ -36,8 +36,8 @@ const UPLOAD_PARAMS: [&str; 7] = [
 ];
 
 pub struct Uploads {
+    /// Also where the token file is.
     pub store: LayerStore,
-    pub store_dir: PathBuf,
     pub max_bytes: u64,
     /// The most memory one uploaded layer may take once decoded.
     pub max_layer_bytes: u64,
@@ -52,16 +52,13 @@ impl Uploads {
     pub fn new(args: &ServeArgs) -> Uploads {
         Uploads {
             store: LayerStore::new(&args.store, args.keep_versions),
-            store_dir: args.store.clone(),
             max_bytes: args.max_upload_mb.saturating_mul(1 << 20),
             max_layer_bytes: args.max_layer_mb.saturating_mul(1 << 20),
             timeout: std::time::Duration::from_secs(args.upload_timeout_secs),
             busy: Mutex::new(HashSet::new()),
         }
     }
-}
 
-impl Uploads {
     /// What a file of `len` bytes may decode to: generous for real data (100k points take
     /// 1.8× their FlatGeobuf, a dense CSV up to ~12×), small for a file built to explode.
     pub fn memory_budget(&self, len: u64) -> Budget {
@@ -116,7 +113,7 @@ fn authorize(state: &AppState, headers: &HeaderMap, id: &str) -> Result<TokenRec
             )
         })?;
     // Re-read on each write, so `amis-webgis token create/revoke` takes effect at once.
-    let tokens = TokenStore::open(&state.uploads.store_dir)
+    let tokens = TokenStore::open(state.uploads.store.root())
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let record = tokens
         .authenticate(token)
@@ -130,6 +127,25 @@ fn authorize(state: &AppState, headers: &HeaderMap, id: &str) -> Result<TokenRec
         )));
     }
     Ok(record)
+}
+
+/// [`authorize`], with a refusal written to the audit log.
+fn authorize_audited(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    action: &str,
+) -> Result<TokenRecord, ApiError> {
+    authorize(state, headers, id).inspect_err(|e| {
+        audit(
+            state,
+            "-",
+            id,
+            action,
+            "refused",
+            json!({ "error": e.to_string() }),
+        );
+    })
 }
 
 fn audit(
@@ -149,23 +165,13 @@ fn audit(
     }
 }
 
-fn format_of(headers: &HeaderMap) -> Result<(Format, &'static str), ApiError> {
+fn format_of(headers: &HeaderMap) -> Result<Format, ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    match essence.as_str() {
-        "application/flatgeobuf" | "application/x-flatgeobuf" => Ok((Format::FlatGeobuf, "fgb")),
-        "application/geo+json" | "application/json" => Ok((Format::GeoJson, "geojson")),
-        "text/csv" => Ok((Format::Csv, "csv")),
-        _ => Err(ApiError::UnsupportedMediaType(content_type.to_string())),
-    }
+    Format::from_media_type(content_type)
+        .ok_or_else(|| ApiError::UnsupportedMediaType(content_type.to_string()))
 }
 
 fn meta_from_params(id: &str, params: &[(String, String)]) -> Result<(LayerMeta, Kind), ApiError> {
@@ -229,20 +235,7 @@ pub async fn upload(
             "layer ids are 1-64 characters of a-z, 0-9, '-' or '_'",
         ));
     }
-    let token = match authorize(&state, &headers, &id) {
-        Ok(token) => token,
-        Err(e) => {
-            audit(
-                &state,
-                "-",
-                &id,
-                "upload",
-                "refused",
-                json!({ "error": e.to_string() }),
-            );
-            return Err(e);
-        }
-    };
+    let token = authorize_audited(&state, &headers, &id, "upload")?;
     let mut received = None;
     let result = publish(
         &state,
@@ -323,7 +316,7 @@ async fn publish(
     reject_query(query, &UPLOAD_PARAMS)?;
     let (mut meta, kind) = meta_from_params(id, &query_params(query))?;
     meta.source = token.agency.clone();
-    let (format, ext) = format_of(headers)?;
+    let format = format_of(headers)?;
     let max = state.uploads.max_bytes;
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -375,7 +368,7 @@ async fn publish(
         let layer = Layer::build(meta.clone(), set, incoming.content_hash());
         let record = uploads
             .store
-            .save(&meta, incoming, ext, &agency, features)
+            .save(&meta, incoming, format.extension(), &agency, features)
             .map_err(storage_error)?;
         Ok((layer, record, warnings))
     })
@@ -416,16 +409,7 @@ pub async fn retire(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let token = authorize(&state, &headers, &id).inspect_err(|e| {
-        audit(
-            &state,
-            "-",
-            &id,
-            "delete",
-            "refused",
-            json!({ "error": e.to_string() }),
-        );
-    })?;
+    let token = authorize_audited(&state, &headers, &id, "delete")?;
     reject_query(query.as_deref(), &[])?;
     let _slot = WriteSlot::take(&state.uploads, &id)?;
     if state.catalog.snapshot().get(&id).is_none() {
@@ -448,16 +432,7 @@ pub async fn restore(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let token = authorize(&state, &headers, &id).inspect_err(|e| {
-        audit(
-            &state,
-            "-",
-            &id,
-            "restore",
-            "refused",
-            json!({ "error": e.to_string() }),
-        );
-    })?;
+    let token = authorize_audited(&state, &headers, &id, "restore")?;
     reject_query(query.as_deref(), &[])?;
     let unknown = || ApiError::UnknownFeature {
         layer: id.clone(),
@@ -469,24 +444,15 @@ pub async fn restore(
     let layer_id = id.clone();
     let layer = tokio::task::spawn_blocking(move || -> Result<Option<Layer>, ApiError> {
         // Read and index first: the manifest only moves once the version is known to load.
-        let Some(record) = uploads
+        let Some((record, path)) = uploads
             .store
-            .versions(&layer_id)
+            .kept(&layer_id, number)
             .map_err(|e| ApiError::Internal(e.to_string()))?
-            .into_iter()
-            .find(|v| v.version == number)
         else {
             return Ok(None);
         };
-        let path = uploads
-            .store
-            .root()
-            .join("layers")
-            .join(&layer_id)
-            .join(&record.file);
-        let contents = source::read_path(&path)
+        let layer = load_stored(record, &path)
             .map_err(|e| ApiError::Internal(format!("stored version unreadable: {e}")))?;
-        let layer = Layer::build(record.meta, contents.features, contents.content_hash);
         uploads
             .store
             .restore(&layer_id, number)
@@ -539,20 +505,24 @@ pub async fn versions(
 pub fn load_published(store: &LayerStore) -> std::io::Result<Vec<Arc<Layer>>> {
     let mut layers = Vec::new();
     for (record, path) in store.published()? {
-        match source::read_path(&path) {
-            Ok(contents) => {
-                layers.push(Arc::new(Layer::build(
-                    record.meta,
-                    contents.features,
-                    contents.content_hash,
-                )));
-            }
-            Err(e) => tracing::error!(
-                "skipped stored layer {} ({}): {e}",
-                record.meta.id,
-                path.display()
-            ),
+        let id = record.meta.id.clone();
+        match load_stored(record, &path) {
+            Ok(layer) => layers.push(Arc::new(layer)),
+            Err(e) => tracing::error!("skipped stored layer {id} ({}): {e}", path.display()),
         }
     }
     Ok(layers)
+}
+
+/// A stored version, read and indexed with the metadata it was uploaded with.
+fn load_stored(
+    record: VersionRecord,
+    path: &std::path::Path,
+) -> Result<Layer, source::SourceError> {
+    let contents = source::read_path(path)?;
+    Ok(Layer::build(
+        record.meta,
+        contents.features,
+        contents.content_hash,
+    ))
 }

@@ -95,13 +95,14 @@ pub fn read<R: Read + Seek>(input: R, budget: &mut Budget) -> Result<FeatureSet,
             .zip(&fields)
             .map(|(&c, f)| parse_cell(&row[c], f.field_type, &mut strings))
             .collect();
-        let feature = Feature {
-            id,
-            geometry,
-            properties,
-        };
-        budget.charge(feature.approx_bytes())?;
-        features.push(feature);
+        budget.keep(
+            &mut features,
+            Feature {
+                id,
+                geometry,
+                properties,
+            },
+        )?;
     }
     Ok(FeatureSet {
         fields,

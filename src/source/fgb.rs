@@ -162,13 +162,14 @@ pub fn read<R: Read>(
             decode_properties(props.bytes(), &columns, &mut properties, &mut strings)
                 .map_err(invalid)?;
         }
-        let feature = Feature {
-            id: position,
-            geometry,
-            properties,
-        };
-        budget.charge(feature.approx_bytes())?;
-        features.push(feature);
+        budget.keep(
+            &mut features,
+            Feature {
+                id: position,
+                geometry,
+                properties,
+            },
+        )?;
     }
     if count != 0 && position != count {
         return Err(bad(format!(

@@ -213,13 +213,14 @@ impl<'a> Builder<'a> {
             }
             properties[idx] = own_value(&value, &mut self.strings);
         }
-        let feature = Feature {
-            id,
-            geometry,
-            properties,
-        };
-        self.budget.charge(feature.approx_bytes())?;
-        self.features.push(feature);
+        self.budget.keep(
+            &mut self.features,
+            Feature {
+                id,
+                geometry,
+                properties,
+            },
+        )?;
         Ok(())
     }
 

@@ -12,7 +12,7 @@ mod validate;
 use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::Path;
 
-use crate::feature::FeatureSet;
+use crate::feature::{Feature, FeatureSet};
 
 /// Files larger than this are refused before being read, so one bad path cannot exhaust memory.
 pub const MAX_FILE_BYTES: u64 = 2 << 30;
@@ -32,6 +32,36 @@ impl Format {
             "geojson" | "json" => Some(Format::GeoJson),
             "csv" => Some(Format::Csv),
             _ => None,
+        }
+    }
+
+    /// The media type an upload of this format is sent with.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Format::FlatGeobuf => "application/flatgeobuf",
+            Format::GeoJson => "application/geo+json",
+            Format::Csv => "text/csv",
+        }
+    }
+
+    /// The format of a `Content-Type` (parameters and case ignored), accepting the older
+    /// names clients still send.
+    pub fn from_media_type(content_type: &str) -> Option<Format> {
+        let essence = content_type.split(';').next()?.trim().to_ascii_lowercase();
+        match essence.as_str() {
+            "application/flatgeobuf" | "application/x-flatgeobuf" => Some(Format::FlatGeobuf),
+            "application/geo+json" | "application/json" => Some(Format::GeoJson),
+            "text/csv" => Some(Format::Csv),
+            _ => None,
+        }
+    }
+
+    /// The file extension a stored file of this format gets.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::FlatGeobuf => "fgb",
+            Format::GeoJson => "geojson",
+            Format::Csv => "csv",
         }
     }
 }
@@ -168,6 +198,13 @@ impl Budget {
 
     pub const fn bytes(limit: u64) -> Budget {
         Budget { limit, used: 0 }
+    }
+
+    /// Charges `feature` and keeps it, or refuses once the limit is passed.
+    fn keep(&mut self, features: &mut Vec<Feature>, feature: Feature) -> Result<(), SourceError> {
+        self.charge(feature.approx_bytes())?;
+        features.push(feature);
+        Ok(())
     }
 
     fn charge(&mut self, bytes: u64) -> Result<(), SourceError> {

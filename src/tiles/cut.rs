@@ -129,18 +129,17 @@ pub fn cut_layer(layer: &Layer, tile: TileId) -> TileLayer<'_> {
         }
     });
 
+    // Thinned tiles tag every point with `point_count`, so styles can size clusters.
     let thinned = small.len() > MAX_POINTS_PER_TILE;
-    if thinned {
-        small = thin(small);
-    }
-    features.extend(small.into_iter().map(|s| {
+    let kept: Vec<(Small, Option<u64>)> = if thinned {
+        thin(small)
+    } else {
+        small.into_iter().map(|s| (s, None)).collect()
+    };
+    features.extend(kept.into_iter().map(|(s, merged)| {
         let feature = &layer.features[s.pos as usize];
         let (geometry, point_count) = match s.geometry {
-            // `cell` holds the merged count after thinning.
-            SmallGeometry::Point(p) => (
-                TileGeometry::Points(vec![p]),
-                thinned.then_some(s.cell as u64),
-            ),
+            SmallGeometry::Point(p) => (TileGeometry::Points(vec![p]), merged),
             SmallGeometry::Other(g) => (g, None),
         };
         TileFeature {
@@ -155,8 +154,8 @@ pub fn cut_layer(layer: &Layer, tile: TileId) -> TileLayer<'_> {
 }
 
 /// Keeps one feature per grid cell: the one that comes first in the layer, so the choice
-/// does not depend on index traversal order. On return `cell` holds how many were merged.
-fn thin(candidates: Vec<Small>) -> Vec<Small> {
+/// does not depend on index traversal order. Each kept one comes with how many it stands for.
+fn thin(candidates: Vec<Small>) -> Vec<(Small, Option<u64>)> {
     let mut grid: Vec<Option<Small>> = (0..GRID * GRID).map(|_| None).collect();
     let mut counts = vec![0u64; GRID * GRID];
     for candidate in candidates {
@@ -171,12 +170,7 @@ fn thin(candidates: Vec<Small>) -> Vec<Small> {
     }
     grid.into_iter()
         .zip(counts)
-        .filter_map(|(kept, count)| {
-            kept.map(|k| Small {
-                cell: count as usize,
-                ..k
-            })
-        })
+        .filter_map(|(kept, count)| kept.map(|k| (k, Some(count))))
         .collect()
 }
 

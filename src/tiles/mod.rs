@@ -78,9 +78,7 @@ impl TileId {
     pub fn containing(z: u8, lon: f64, lat: f64) -> TileId {
         let z = z.min(MAX_ZOOM);
         let n = f64::from(1u32 << z);
-        let sin = lat.clamp(-MAX_LAT, MAX_LAT).to_radians().sin();
-        let u = (lon.clamp(-180.0, 180.0) + 180.0) / 360.0;
-        let v = 0.5 - ((1.0 + sin) / (1.0 - sin)).ln() / (4.0 * std::f64::consts::PI);
+        let (u, v) = mercator(lon.clamp(-180.0, 180.0), lat);
         let cell = |t: f64| ((t * n) as u32).min((1u32 << z) - 1);
         TileId {
             z,
@@ -142,13 +140,20 @@ pub struct Projector {
     origin_y: f64,
 }
 
+/// Web Mercator position in the unit square (0,0 at the north-west corner); latitudes
+/// beyond the projection's limit are clamped to it.
+#[inline]
+fn mercator(lon: f64, lat: f64) -> (f64, f64) {
+    let sin = lat.clamp(-MAX_LAT, MAX_LAT).to_radians().sin();
+    // Mercator y = ln(tan φ + sec φ) = ½·ln((1 + sin φ) / (1 − sin φ)): one sin, one ln.
+    let v = 0.5 - ((1.0 + sin) / (1.0 - sin)).ln() / (4.0 * std::f64::consts::PI);
+    ((lon + 180.0) / 360.0, v)
+}
+
 impl Projector {
     #[inline]
     pub fn project(&self, lon: f64, lat: f64) -> (f64, f64) {
-        let sin = lat.clamp(-MAX_LAT, MAX_LAT).to_radians().sin();
-        let u = (lon + 180.0) / 360.0;
-        // Mercator y = ln(tan φ + sec φ) = ½·ln((1 + sin φ) / (1 − sin φ)): one sin, one ln.
-        let v = 0.5 - ((1.0 + sin) / (1.0 - sin)).ln() / (4.0 * std::f64::consts::PI);
+        let (u, v) = mercator(lon, lat);
         (
             u * self.scale - self.origin_x,
             v * self.scale - self.origin_y,

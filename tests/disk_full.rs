@@ -8,11 +8,9 @@ mod common;
 use amis_webgis::auth::TokenStore;
 use amis_webgis::catalog::Catalog;
 use amis_webgis::config::ServeArgs;
-use amis_webgis::server::{AppState, router};
+use amis_webgis::server::AppState;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
 
 async fn put(state: &AppState, token: &str, body: Vec<u8>) -> (StatusCode, String) {
     let request = Request::put("/api/collections/idn-full?kind=other")
@@ -20,18 +18,11 @@ async fn put(state: &AppState, token: &str, body: Vec<u8>) -> (StatusCode, Strin
         .header("authorization", format!("Bearer {token}"))
         .body(Body::from(body))
         .expect("request");
-    let response = router(state.clone())
-        .oneshot(request)
-        .await
-        .expect("router");
-    let status = response.status();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (status, String::from_utf8_lossy(&body).to_string())
+    let reply = common::send_to(state.clone(), request).await;
+    (
+        reply.status,
+        String::from_utf8_lossy(&reply.body).to_string(),
+    )
 }
 
 const IN_NAMESPACE: &str = "AMIS_TEST_IN_NAMESPACE";
@@ -111,17 +102,14 @@ async fn a_full_disk_is_507_and_the_previous_version_stays() {
     bigger.push_str("]}");
     let (status, body) = put(&state, &token, bigger.into_bytes()).await;
 
-    let served = router(state.clone())
-        .oneshot(
-            Request::get("/api/collections/idn-full/items")
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await
-        .expect("router");
-    let served: serde_json::Value =
-        serde_json::from_slice(&served.into_body().collect().await.expect("body").to_bytes())
-            .expect("json");
+    let served = common::send_to(
+        state.clone(),
+        Request::get("/api/collections/idn-full/items")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await
+    .json();
     let versions = amis_webgis::store::LayerStore::new(&store, 5)
         .versions("idn-full")
         .expect("manifest readable");

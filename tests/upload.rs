@@ -8,13 +8,11 @@ use std::sync::Arc;
 use amis_webgis::auth::TokenStore;
 use amis_webgis::catalog::Catalog;
 use amis_webgis::config::ServeArgs;
-use amis_webgis::server::{AppState, router};
+use amis_webgis::server::AppState;
 use amis_webgis::store::LayerStore;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::{Reply, assert_error};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
 
 struct Fixture {
     state: AppState,
@@ -54,24 +52,7 @@ fn fixture(name: &str) -> Fixture {
 
 impl Fixture {
     async fn send(&self, request: Request<Body>) -> Reply {
-        let response = router(self.state.clone())
-            .oneshot(request)
-            .await
-            .expect("router");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes()
-            .to_vec();
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        common::send_to(self.state.clone(), request).await
     }
 
     async fn put(
@@ -142,12 +123,7 @@ async fn refusals_change_nothing() {
             example("occurrences.geojson"),
         )
         .await;
-    assert_eq!(
-        ok.status,
-        StatusCode::CREATED,
-        "{}",
-        String::from_utf8_lossy(&ok.body)
-    );
+    ok.assert_status(StatusCode::CREATED);
     let before_upload = f.served("idn-occurrences").await;
     let before_bundled = f.served("mineral-occurrences").await;
     let fgb = occurrences_fgb();
@@ -283,12 +259,7 @@ async fn uploads_are_served_versioned_and_survive_a_restart() {
             occurrences_fgb(),
         )
         .await;
-    assert_eq!(
-        reply.status,
-        StatusCode::CREATED,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
+    reply.assert_status(StatusCode::CREATED);
     let report = reply.json();
     assert_eq!(report["version"], 1);
     assert_eq!(report["features"], 714);
@@ -377,12 +348,7 @@ async fn uploads_are_served_versioned_and_survive_a_restart() {
         "not a version",
     );
     let restored = f.send(restore("2", &f.idn)).await;
-    assert_eq!(
-        restored.status,
-        StatusCode::OK,
-        "{}",
-        String::from_utf8_lossy(&restored.body)
-    );
+    restored.assert_status(StatusCode::OK);
     assert_eq!(
         f.get("/api/collections/idn-compilation/items").await.json()["numberMatched"],
         1,
@@ -476,12 +442,7 @@ async fn a_second_concurrent_write_to_a_layer_gets_409() {
         .expect("send");
     drop(tx);
     let first = first.await.expect("task");
-    assert_eq!(
-        first.status,
-        StatusCode::CREATED,
-        "{}",
-        String::from_utf8_lossy(&first.body)
-    );
+    first.assert_status(StatusCode::CREATED);
 
     // A body that stalls past the upload timeout (2 s here) is refused and frees the slot.
     let (stall_tx, stall_rx) =

@@ -82,6 +82,16 @@ impl Reply {
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
 
+    /// Asserts the status, showing the body when it differs.
+    pub fn assert_status(&self, status: StatusCode) {
+        assert_eq!(
+            self.status,
+            status,
+            "{}",
+            String::from_utf8_lossy(&self.body)
+        );
+    }
+
     pub fn header(&self, name: &str) -> &str {
         self.headers
             .get(name)
@@ -90,8 +100,14 @@ impl Reply {
     }
 }
 
+/// Sends one request through the real router over the bundled data.
 pub async fn send(request: Request<Body>) -> Reply {
-    let response = router(state())
+    send_to(state(), request).await
+}
+
+/// Sends one request through the real router over `state` (e.g. with its own store).
+pub async fn send_to(state: AppState, request: Request<Body>) -> Reply {
+    let response = router(state)
         .oneshot(request)
         .await
         .expect("router never fails");

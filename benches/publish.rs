@@ -1,56 +1,99 @@
-//! Publishing an upload of 100,000 SYNTHETIC points: receive into the store (64 KiB
-//! chunks, hashed as they arrive), stream it through the guarded reader, check the protocol,
-//! index, move it into place durably, swap in — the work of `PUT /api/collections/{id}`
-//! without the HTTP.
+//! Publishing uploads of 100,000 SYNTHETIC points through the same service function the
+//! `PUT /api/collections/{id}` handler calls (`publish::publish`): receive into the store in
+//! 64 KiB chunks, read (reprojecting where the file is projected), normalise and check the
+//! protocol, index, move into place durably, swap in. Also the cost of reprojection alone.
 
 mod common;
 
-use std::io::BufReader;
-use std::sync::Arc;
-
-use amis_webgis::catalog::{Catalog, Layer, LayerMeta};
+use amis_webgis::catalog::{Catalog, LayerMeta};
 use amis_webgis::config::ServeArgs;
-use amis_webgis::protocol::{Kind, check};
-use amis_webgis::source::{Format, read_stream};
-use amis_webgis::upload::Uploads;
+use amis_webgis::protocol::Kind;
+use amis_webgis::publish::{self, Intake, Outcome, UploadRequest, Uploads};
+use amis_webgis::source::Format;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn bench_publish(c: &mut Criterion) {
-    let bytes = std::fs::read(common::synthetic_dir().join("synthetic_points_100k.fgb"))
-        .expect("synthetic file");
+    let dir = common::synthetic_dir();
+    let fgb = std::fs::read(dir.join("synthetic_points_100k.fgb")).expect("synthetic file");
+    let shapefile_path = dir.join("synthetic_points_100k_utm48n.zip");
+    if !shapefile_path.exists() {
+        common::synthetic::write_points_shapefile(
+            &common::root().join("data"),
+            100_000,
+            32648,
+            &shapefile_path,
+        );
+    }
+    let shapefile = std::fs::read(&shapefile_path).expect("synthetic shapefile");
     let store_dir = common::root().join("target/bench-store");
     let uploads = Uploads::new(&ServeArgs {
         store: store_dir.clone(),
         keep_versions: 2,
         ..ServeArgs::default()
     });
-    let store = &uploads.store;
     let catalog = Catalog::new(Vec::new());
     let meta: LayerMeta =
-        toml::from_str("id = 'idn-synthetic'\ntitle = 'synthetic'\nkind = 'other'").expect("meta");
+        toml::from_str("id = 'idn-synthetic'\ntitle = 'synthetic'").expect("meta");
     let mut group = c.benchmark_group("publish");
     group.sample_size(10);
-    group.bench_function("synthetic-100k-points", |b| {
+    for (name, bytes, format, kind) in [
+        (
+            "synthetic-100k-points-fgb",
+            &fgb,
+            Format::FlatGeobuf,
+            Kind::Other,
+        ),
+        (
+            "synthetic-100k-points-shapefile-utm48n",
+            &shapefile,
+            Format::Shapefile,
+            Kind::Occurrences,
+        ),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let mut incoming = uploads.store.incoming().expect("incoming file");
+                for chunk in bytes.chunks(1 << 16) {
+                    incoming.write(chunk).expect("received");
+                }
+                let request = UploadRequest {
+                    meta: meta.clone(),
+                    kind: Some(kind),
+                    intake: Intake::default(),
+                    dry_run: false,
+                };
+                match publish::publish(&uploads, &catalog, incoming, format, request, "bench") {
+                    Ok(Outcome::Published { layer, .. }) => {
+                        assert_eq!(layer.features.len(), 100_000)
+                    }
+                    Ok(Outcome::Checked(_)) => panic!("not a dry run"),
+                    Err(e) => panic!("{name}: {e}"),
+                }
+            })
+        });
+    }
+    group.finish();
+    std::fs::remove_dir_all(&store_dir).ok();
+
+    // Reprojection alone: a million UTM 48N positions to WGS 84 longitude/latitude.
+    let utm = amis_webgis::crs::by_code(32648)
+        .expect("known")
+        .expect("projected");
+    let positions: Vec<geo::Coord> = (0..1_000_000)
+        .map(|i| geo::coord! { x: 200_000.0 + (i % 1000) as f64 * 600.0, y: 100_000.0 + (i / 1000) as f64 * 2_000.0 })
+        .collect();
+    let mut group = c.benchmark_group("reproject");
+    group.sample_size(10);
+    group.bench_function("1m-positions-utm48n-to-wgs84", |b| {
         b.iter(|| {
-            let mut incoming = store.incoming().expect("incoming file");
-            for chunk in bytes.chunks(1 << 16) {
-                incoming.write(chunk).expect("received");
+            let mut sum = 0.0;
+            for p in &positions {
+                sum += utm.project(*p).expect("in range").x;
             }
-            let file = BufReader::new(incoming.finish().expect("synced"));
-            let budget = uploads.memory_budget(incoming.bytes());
-            let set =
-                read_stream(file, incoming.bytes(), Format::FlatGeobuf, budget).expect("reads");
-            assert!(check(&set, Kind::Other).is_valid() && set.invalid.is_empty());
-            let features = set.features.len();
-            let layer = Layer::build(meta.clone(), set, incoming.content_hash());
-            store
-                .save(&meta, incoming, "fgb", "bench", features)
-                .expect("stored");
-            catalog.publish(Arc::new(layer));
+            sum
         })
     });
     group.finish();
-    std::fs::remove_dir_all(&store_dir).ok();
 }
 
 criterion_group!(benches, bench_publish);

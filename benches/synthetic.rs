@@ -150,6 +150,114 @@ pub fn write_parcels(data_dir: &Path, count: usize, out: &Path) {
     fgb.write(file).expect("write fgb");
 }
 
+/// Writes `count` synthetic occurrence points, in the bundled schema's main columns, as a
+/// zipped Shapefile in the projected CRS `epsg` (e.g. 32648, WGS 84 / UTM 48N), the way an
+/// agency would send them: `.shp`, `.shx`, `.dbf`, `.prj`, `.cpg` in one zip.
+pub fn write_points_shapefile(data_dir: &Path, count: usize, epsg: u16, out: &Path) {
+    use std::io::Write;
+    let real = real_occurrences(data_dir);
+    let mut rng = ChaCha8Rng::seed_from_u64(SEED + 2);
+    let def = crs_definitions::from_code(epsg).expect("EPSG definition");
+    let from =
+        proj4rs::Proj::from_proj_string("+proj=longlat +datum=WGS84 +no_defs").expect("wgs84");
+    let to = proj4rs::Proj::from_proj_string(def.proj4).expect("target CRS");
+    // DBF columns: name, commodities, country, deposit group (text, fixed width).
+    let columns: [(&str, usize); 4] = [
+        ("name", 40),
+        ("commoditie", 100),
+        ("country", 20),
+        ("deposit_gr", 40),
+    ];
+    let record_len = 1 + columns.iter().map(|(_, w)| w).sum::<usize>();
+    let mut shp = Vec::with_capacity(100 + count * 28);
+    let mut shx = Vec::with_capacity(100 + count * 8);
+    let mut dbf = Vec::with_capacity(33 + 32 * columns.len() + count * record_len);
+    let header = |file_words: usize, bbox: [f64; 4]| {
+        let mut h = vec![0u8; 100];
+        h[..4].copy_from_slice(&9994i32.to_be_bytes());
+        h[24..28].copy_from_slice(&(file_words as i32).to_be_bytes());
+        h[28..32].copy_from_slice(&1000i32.to_le_bytes());
+        h[32..36].copy_from_slice(&1i32.to_le_bytes());
+        for (i, v) in bbox.iter().enumerate() {
+            h[36 + 8 * i..44 + 8 * i].copy_from_slice(&v.to_le_bytes());
+        }
+        h
+    };
+    let mut bbox = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+    let mut records = Vec::with_capacity(count);
+    for i in 0..count {
+        let (lon, lat, props) = &real[rng.random_range(0..real.len())];
+        let sigma = if rng.random::<f64>() < 0.7 { 0.05 } else { 0.6 };
+        let (x, y) = jitter(&mut rng, *lon, *lat, sigma);
+        let mut p = (x.to_radians(), y.to_radians(), 0.0);
+        proj4rs::transform::transform(&from, &to, &mut p).expect("projects");
+        bbox = [
+            bbox[0].min(p.0),
+            bbox[1].min(p.1),
+            bbox[2].max(p.0),
+            bbox[3].max(p.1),
+        ];
+        records.push((
+            p.0,
+            p.1,
+            [
+                format!("Synthetic occurrence {i}"),
+                props[1].clone(),
+                props[2].clone(),
+                props[3].clone(),
+            ],
+        ));
+    }
+    shp.extend(header((100 + count * 28) / 2, bbox));
+    shx.extend(header((100 + count * 8) / 2, bbox));
+    dbf.extend([3u8, 126, 11, 26]);
+    dbf.extend((count as u32).to_le_bytes());
+    dbf.extend(((33 + 32 * columns.len()) as u16).to_le_bytes());
+    dbf.extend((record_len as u16).to_le_bytes());
+    dbf.extend([0u8; 20]);
+    for (name, width) in columns {
+        let mut d = [0u8; 32];
+        d[..name.len()].copy_from_slice(name.as_bytes());
+        d[11] = b'C';
+        d[16] = width as u8;
+        dbf.extend(d);
+    }
+    dbf.push(0x0d);
+    for (i, (x, y, values)) in records.iter().enumerate() {
+        shx.extend(((100 + i * 28) as i32 / 2).to_be_bytes());
+        shx.extend(10i32.to_be_bytes());
+        shp.extend(((i + 1) as i32).to_be_bytes());
+        shp.extend(10i32.to_be_bytes());
+        shp.extend(1i32.to_le_bytes());
+        shp.extend(x.to_le_bytes());
+        shp.extend(y.to_le_bytes());
+        dbf.push(b' ');
+        for ((_, width), value) in columns.iter().zip(values) {
+            let mut cell = value.as_bytes().to_vec();
+            cell.truncate(*width);
+            cell.resize(*width, b' ');
+            dbf.extend(cell);
+        }
+    }
+    dbf.push(0x1a);
+    let file = std::fs::File::create(out).expect("create");
+    let mut zip = zip::ZipWriter::new(file);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (ext, bytes) in [
+        ("shp", &shp),
+        ("shx", &shx),
+        ("dbf", &dbf),
+        ("prj", &def.wkt.as_bytes().to_vec()),
+        ("cpg", &b"UTF-8".to_vec()),
+    ] {
+        zip.start_file(format!("synthetic_points.{ext}"), options)
+            .expect("zip member");
+        zip.write_all(bytes).expect("zip write");
+    }
+    zip.finish().expect("zip");
+}
+
 /// A complete data directory: the bundled layers (copied) plus the synthetic ones, with a
 /// manifest. Files already present are reused, so repeated runs are cheap.
 pub fn data_dir_with_synthetic(bundled: &Path, out: &Path) -> PathBuf {

@@ -272,16 +272,33 @@ fn load_layer(data_dir: &Path, meta: LayerMeta) -> Result<Layer, CatalogError> {
         path: path.clone(),
         source,
     })?;
-    let set = contents.features;
+    let mut set = contents.features;
+    // The operator's own occurrence and geology layers follow the protocol's vocabularies
+    // like uploads do (country codes, commodity names, list separators), so filters and
+    // styles treat every layer alike. Problems are logged; the layer is still served.
+    if let Some(kind) =
+        crate::protocol::Kind::parse(&meta.kind).filter(|k| *k != crate::protocol::Kind::Other)
+    {
+        let report = crate::protocol::prepare(&mut set, Some(kind), &Default::default());
+        let corrected: usize = report.normalised.iter().map(|n| n.features).sum();
+        if corrected > 0 {
+            tracing::info!(layer = %meta.id, corrected, "normalised to the data protocol's vocabularies");
+        }
+        for problem in report
+            .problems
+            .iter()
+            .filter(|p| p.severity == crate::protocol::Severity::Error)
+            .take(5)
+        {
+            tracing::warn!(layer = %meta.id, feature = ?problem.feature, field = ?problem.field, "{}", problem.reason);
+        }
+    }
     if let Some(classify) = &meta.classify
         && set.field_index(classify).is_none()
     {
         return Err(invalid(&format!(
             "classify property {classify:?} is not in the file"
         )));
-    }
-    for warning in &set.warnings {
-        tracing::warn!(layer = %meta.id, file = %path.display(), "{warning}");
     }
     Ok(Layer::build(meta, set, contents.content_hash))
 }

@@ -33,17 +33,16 @@ pub enum ApiError {
     )]
     LayerTooLarge(u64),
     #[error(
-        "unsupported content type {0:?}: send application/flatgeobuf, application/geo+json or text/csv"
+        "unsupported content type {0:?}: send application/flatgeobuf, application/geo+json, text/csv, application/zip (a zipped Shapefile) or application/geopackage+sqlite3"
     )]
     UnsupportedMediaType(String),
     #[error("the file cannot be read: {0}")]
     BadUpload(String),
-    #[error("the file breaks the data protocol for kind {kind:?}: {total} problem(s); see report")]
-    ProtocolViolation {
-        kind: String,
-        total: usize,
-        report: crate::protocol::Report,
-    },
+    #[error(
+        "the file breaks the data protocol for kind {:?}: {} error(s), {} warning(s); see report",
+        .0.kind, .0.errors, .0.warnings
+    )]
+    ProtocolViolation(Box<crate::protocol::Report>),
     #[error("the requested range is outside the {0}-byte file")]
     RangeNotSatisfiable(u64),
     #[error("the upload did not arrive within {0} s; nothing was changed")]
@@ -81,7 +80,7 @@ impl ApiError {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UnsupportedMediaType")
             }
             ApiError::BadUpload(_) => (StatusCode::BAD_REQUEST, "InvalidFile"),
-            ApiError::ProtocolViolation { .. } => {
+            ApiError::ProtocolViolation(_) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "ProtocolViolation")
             }
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "Conflict"),
@@ -104,7 +103,7 @@ impl IntoResponse for ApiError {
             tracing::error!(error = %self, "request failed");
         }
         let mut body = serde_json::json!({ "code": code, "description": self.to_string() });
-        if let ApiError::ProtocolViolation { report, .. } = &self {
+        if let ApiError::ProtocolViolation(report) = &self {
             body["report"] = serde_json::json!(report);
         }
         let mut response = (status, axum::Json(body)).into_response();

@@ -41,6 +41,35 @@ impl Value {
         }
     }
 
+    /// The narrowest column type that holds this value; `None` for null, which fits any.
+    pub fn field_type(&self) -> Option<FieldType> {
+        match self {
+            Value::Null => None,
+            Value::Bool(_) => Some(FieldType::Boolean),
+            Value::Int(_) => Some(FieldType::Integer),
+            Value::Float(_) => Some(FieldType::Number),
+            Value::String(_) => Some(FieldType::String),
+        }
+    }
+
+    /// Brings a value read before its column's type was settled to that type: integers in a
+    /// number column become floats, anything in a text column the text it was written as.
+    pub fn conform(&mut self, ty: FieldType, strings: &mut StringInterner) {
+        let text = match (&*self, ty) {
+            (Value::Int(i), FieldType::Number) => {
+                *self = Value::Float(*i as f64);
+                return;
+            }
+            (Value::Bool(b), FieldType::String) => b.to_string(),
+            (Value::Int(i), FieldType::String) => i.to_string(),
+            (Value::Float(f), FieldType::String) => serde_json::Number::from_f64(*f)
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+            _ => return,
+        };
+        *self = Value::String(strings.intern(&text));
+    }
+
     /// Plain text for CSV output.
     pub fn to_text(&self) -> String {
         match self {
@@ -147,6 +176,8 @@ pub struct FeatureSet {
     pub warnings: Vec<String>,
     /// Features left out because their geometry is unusable: (1-based position, reason).
     pub invalid: Vec<(u64, String)>,
+    /// The CRS the features were reprojected from, when the file was not in WGS 84.
+    pub crs: Option<String>,
 }
 
 impl FeatureSet {
@@ -169,5 +200,14 @@ impl StringInterner {
         let shared: Arc<str> = Arc::from(s);
         self.seen.insert(shared.clone());
         shared
+    }
+}
+
+/// At most `max` characters of `text`, with an ellipsis when cut: for echoing input in
+/// messages without echoing all of it.
+pub fn abbreviate(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
     }
 }

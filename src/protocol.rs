@@ -1,109 +1,20 @@
-//! The data protocol agencies upload against (docs/data-protocol.md), as code: per layer
-//! kind, which geometry and which properties a file must have. Checking returns a report of
-//! every problem (feature, field, reason), so an agency can fix a file in one pass.
+//! The data protocol agencies upload against (docs/data-protocol.md), as code.
+//!
+//! [`prepare`] takes a decoded file the way an agency has it and makes it publishable where
+//! that is unambiguous: it maps the agency's column names to the protocol's, infers the
+//! layer kind, and normalises values (country names and codes to ISO alpha-3, commodity
+//! synonyms and symbols to the published names, list separators to `", "`). Every
+//! normalisation is reported as a warning; what cannot be corrected is an error, and a file
+//! with errors is not published. Each problem names the feature by its position in the file
+//! and by its own identifier and name, so the agency can find it in its GIS.
 
-use crate::feature::{Feature, FeatureSet, Value};
+use std::collections::BTreeMap;
 
-/// How many problems a report lists in full; the total is always given.
+use crate::feature::{Feature, FeatureSet, FieldType, StringInterner, Value};
+use crate::vocab;
+
+/// How many errors, and how many warnings, a report lists in full; totals are always given.
 pub const MAX_REPORTED: usize = 100;
-
-/// Commodity names accepted in `commodities` (MinMod commodity names, as the bundled
-/// compilation uses them). Published in docs/data-protocol.md.
-pub const COMMODITIES: &[&str] = &[
-    "Aluminum",
-    "Antimony",
-    "Arsenic",
-    "Barium",
-    "Beryllium",
-    "Bismuth",
-    "Cadmium",
-    "Calcium",
-    "Cerium",
-    "Cesium",
-    "Chromium",
-    "Clay",
-    "Coal",
-    "Cobalt",
-    "Copper",
-    "Diamond",
-    "Dysprosium",
-    "Erbium",
-    "Europium",
-    "Feldspar",
-    "Fluorspar",
-    "Gadolinium",
-    "Gallium",
-    "Gemstone > Jade",
-    "Gemstone > Ruby",
-    "Gemstone > Sapphire",
-    "Germanium",
-    "Gold",
-    "Graphite",
-    "Gypsum-Anhydrite",
-    "Hafnium",
-    "Holmium",
-    "Indium",
-    "Iridium",
-    "Iron",
-    "Kaolin",
-    "Lanthanum",
-    "Lead",
-    "Limestone",
-    "Lithium",
-    "Lutetium",
-    "Magnesite",
-    "Magnesium",
-    "Manganese",
-    "Mercury",
-    "Molybdenum",
-    "Neodymium",
-    "Nickel",
-    "Niobium",
-    "Olivine",
-    "Osmium",
-    "Palladium",
-    "Phosphorus",
-    "Phosphorus-Phosphates",
-    "Platinum",
-    "Platinum group elements",
-    "Potassium",
-    "Praseodymium",
-    "Pyrite",
-    "Quartz",
-    "Rare Earth Elements",
-    "Rhenium",
-    "Rhodium",
-    "Rubidium",
-    "Ruthenium",
-    "Salt",
-    "Samarium",
-    "Scandium",
-    "Selenium",
-    "Silica",
-    "Silver",
-    "Strontium",
-    "Sulfur",
-    "Tantalum",
-    "Tellurium",
-    "Terbium",
-    "Thorium",
-    "Thulium",
-    "Tin",
-    "Titanium",
-    "Tungsten",
-    "Uranium",
-    "Vanadium",
-    "Wollastonite",
-    "Ytterbium",
-    "Yttrium",
-    "Zinc",
-    "Zirconium",
-];
-
-/// ISO 3166-1 alpha-3 codes of the ASEAN member states and Timor-Leste.
-pub const COUNTRIES: &[&str] = &[
-    "BRN", "KHM", "IDN", "LAO", "MYS", "MMR", "PHL", "SGP", "THA", "VNM", "TLS",
-];
 
 /// Accepted values of the optional `status` of an occurrence.
 pub const STATUSES: &[&str] = &[
@@ -130,175 +41,725 @@ impl Kind {
             _ => None,
         }
     }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Occurrences => "occurrences",
+            Kind::Geology => "geology",
+            Kind::Other => "other",
+        }
+    }
+
+    /// The protocol's properties for this kind, each with the column names agencies commonly
+    /// use for it (matched without regard to case, spaces or punctuation; Shapefile's
+    /// ten-character truncations included).
+    fn properties(self) -> &'static [(&'static str, &'static [&'static str])] {
+        match self {
+            Kind::Occurrences => &[
+                (
+                    "name",
+                    &[
+                        "site_name",
+                        "sitename",
+                        "deposit_name",
+                        "deposit",
+                        "occurrence",
+                        "occurrence_name",
+                        "mine_name",
+                        "prospect_name",
+                        "locality",
+                        "nama",
+                        "nama_lokasi",
+                        "nama_lok",
+                        "ten",
+                        "ten_mo",
+                        "chue",
+                        "nom",
+                    ],
+                ),
+                (
+                    "commodities",
+                    &[
+                        "commoditie",
+                        "commodity",
+                        "commodity_list",
+                        "commods",
+                        "commod",
+                        "komoditas",
+                        "komoditi",
+                        "khoang_san",
+                        "mineral_commodities",
+                        "minerals_commodities",
+                    ],
+                ),
+                (
+                    "country",
+                    &[
+                        "iso3",
+                        "iso_a3",
+                        "country_code",
+                        "countrycode",
+                        "iso_code",
+                        "negara",
+                        "quoc_gia",
+                        "admin0",
+                        "cntry_name",
+                        "nation",
+                    ],
+                ),
+                (
+                    "status",
+                    &[
+                        "deposit_status",
+                        "dev_status",
+                        "development_status",
+                        "status_",
+                    ],
+                ),
+                (
+                    "deposit_type",
+                    &[
+                        "deposit_ty",
+                        "dep_type",
+                        "deposit_model",
+                        "model",
+                        "type_deposit",
+                    ],
+                ),
+                ("source", &["data_source", "sumber"]),
+                ("reference", &["ref", "record_id", "reference_id"]),
+            ],
+            Kind::Geology => &[
+                (
+                    "unit_name",
+                    &[
+                        "unit",
+                        "unitname",
+                        "map_unit",
+                        "formation",
+                        "satuan",
+                        "nama_satuan",
+                    ],
+                ),
+                (
+                    "lithology",
+                    &["litho", "rock_type", "rocktype", "litologi", "lithologie"],
+                ),
+                ("age", &["era", "period", "epoch", "umur", "geol_age"]),
+                ("source", &["data_source", "sumber"]),
+            ],
+            Kind::Other => &[],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Problem {
+    pub severity: Severity,
     /// 1-based position of the feature in the file; `None` for the file as a whole.
     pub feature: Option<u64>,
+    /// The feature's own identifier (its `id`, `reference`, … property), when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The feature's name, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     pub field: Option<String>,
     pub reason: String,
 }
 
+/// One kind of correction, with how many features it touched.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Normalisation {
+    pub field: String,
+    pub from: String,
+    pub to: String,
+    pub features: usize,
+}
+
+/// Which column each protocol property was read from.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Mapped {
+    pub property: String,
+    pub column: String,
+    /// `given` (`?fields=`) or `recognised` (a common alternative name).
+    pub how: &'static str,
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Report {
-    pub total: usize,
-    /// The first [`MAX_REPORTED`] problems.
+    pub kind: &'static str,
+    #[serde(rename = "kindInferred")]
+    pub kind_inferred: bool,
+    pub valid: bool,
+    pub errors: usize,
+    pub warnings: usize,
+    /// The first [`MAX_REPORTED`] errors, then the first [`MAX_REPORTED`] warnings.
     pub problems: Vec<Problem>,
+    pub normalised: Vec<Normalisation>,
+    pub columns: Vec<Mapped>,
+    /// The CRS the file was reprojected from, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crs: Option<String>,
 }
 
 impl Report {
     pub fn is_valid(&self) -> bool {
-        self.total == 0
+        self.errors == 0
+    }
+
+    pub fn first_error(&self) -> Option<&Problem> {
+        self.problems.iter().find(|p| p.severity == Severity::Error)
     }
 }
 
-struct Collector(Report);
+/// `?fields=name:NAMA_LOKASI,commodities:KOMODITAS`: which of the file's columns holds each
+/// protocol property.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FieldMapping(pub Vec<(String, String)>);
+
+impl FieldMapping {
+    pub fn parse(text: &str) -> Result<FieldMapping, String> {
+        let mut pairs = Vec::new();
+        for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let (property, column) = item
+                .split_once(':')
+                .map(|(p, c)| (p.trim(), c.trim()))
+                .filter(|(p, c)| !p.is_empty() && !c.is_empty())
+                .ok_or_else(|| format!("{item:?} is not property:COLUMN"))?;
+            if pairs.iter().any(|(p, _): &(String, String)| p == property) {
+                return Err(format!("property {property:?} is mapped twice"));
+            }
+            pairs.push((property.to_string(), column.to_string()));
+        }
+        Ok(FieldMapping(pairs))
+    }
+}
+
+struct Collector {
+    errors: Vec<Problem>,
+    warnings: Vec<Problem>,
+    error_total: usize,
+    warning_total: usize,
+    normalised: BTreeMap<(String, String, String), usize>,
+}
 
 impl Collector {
-    fn push(&mut self, feature: Option<u64>, field: Option<&str>, reason: impl Into<String>) {
-        self.0.total += 1;
-        if self.0.problems.len() < MAX_REPORTED {
-            self.0.problems.push(Problem {
-                feature,
+    fn push(
+        &mut self,
+        severity: Severity,
+        at: Option<&Who>,
+        field: Option<&str>,
+        reason: impl Into<String>,
+    ) {
+        let (list, total) = match severity {
+            Severity::Error => (&mut self.errors, &mut self.error_total),
+            Severity::Warning => (&mut self.warnings, &mut self.warning_total),
+        };
+        *total += 1;
+        if list.len() < MAX_REPORTED {
+            list.push(Problem {
+                severity,
+                feature: at.map(|w| w.position),
+                id: at.and_then(|w| w.id.clone()),
+                name: at.and_then(|w| w.name.clone()),
                 field: field.map(str::to_string),
                 reason: reason.into(),
             });
         }
     }
+
+    fn error(&mut self, at: Option<&Who>, field: Option<&str>, reason: impl Into<String>) {
+        self.push(Severity::Error, at, field, reason);
+    }
+
+    fn warn(&mut self, at: Option<&Who>, field: Option<&str>, reason: impl Into<String>) {
+        self.push(Severity::Warning, at, field, reason);
+    }
+
+    /// A value corrected: a warning for the feature, and a line in the summary.
+    fn normalised(&mut self, at: &Who, field: &str, from: &str, to: &str) {
+        self.warn(
+            Some(at),
+            Some(field),
+            format!("{from:?} was published as {to:?}"),
+        );
+        *self
+            .normalised
+            .entry((field.to_string(), from.to_string(), to.to_string()))
+            .or_default() += 1;
+    }
 }
 
-/// Checks a parsed file against the protocol for `kind`. Coordinates were already checked by
-/// the reader (finite, in range, non-empty); this checks geometry types and properties.
-pub fn check(set: &FeatureSet, kind: Kind) -> Report {
-    let mut out = Collector(Report {
-        total: 0,
-        problems: Vec::new(),
-    });
-    for (feature, reason) in &set.invalid {
-        out.push(Some(*feature), None, reason.clone());
-    }
-    if set.features.is_empty() && set.invalid.is_empty() {
-        out.push(None, None, "the file has no features");
-    }
-    let field = |name: &str| set.field_index(name);
-    let required: &[&str] = match kind {
-        Kind::Occurrences => &["name", "commodities", "country"],
-        Kind::Geology => &["unit_name"],
-        Kind::Other => &[],
+/// How a problem names a feature.
+struct Who {
+    position: u64,
+    id: Option<String>,
+    name: Option<String>,
+}
+
+/// Columns that hold a record's own identifier, in order of preference.
+const ID_COLUMNS: [&str; 8] = [
+    "id",
+    "reference",
+    "record_id",
+    "site_id",
+    "source_record_id",
+    "code",
+    "objectid",
+    "fid",
+];
+
+/// Maps columns, infers the kind when `kind` is `None`, normalises what is unambiguous and
+/// checks the rest. `set` is changed in place (renamed columns, corrected values,
+/// single-point MultiPoints made Points); publish it only if the report is valid.
+pub fn prepare(set: &mut FeatureSet, kind: Option<Kind>, mapping: &FieldMapping) -> Report {
+    let mut out = Collector {
+        errors: Vec::new(),
+        warnings: Vec::new(),
+        error_total: 0,
+        warning_total: 0,
+        normalised: BTreeMap::new(),
     };
-    for name in required {
-        if field(name).is_none() {
-            out.push(
+    for warning in &set.warnings {
+        out.warn(None, None, warning.clone());
+    }
+    let columns = map_columns(set, kind, mapping, &mut out);
+    let (kind, kind_inferred) = match kind {
+        Some(k) => (k, false),
+        None => (infer_kind(set), true),
+    };
+    // Columns recognised for another kind than the one inferred stay as they were named.
+    let columns: Vec<Mapped> = columns
+        .into_iter()
+        .filter(|m| m.how == "given" || kind.properties().iter().any(|(p, _)| *p == m.property))
+        .collect();
+    for m in &columns {
+        if m.how == "recognised" {
+            out.warn(
                 None,
-                Some(name),
-                "required property is missing from the file",
+                Some(&m.property),
+                format!("column {:?} was read as {:?}", m.column, m.property),
             );
         }
     }
-    if kind == Kind::Geology && field("lithology").is_none() && field("age").is_none() {
-        out.push(
+    let id_column = ID_COLUMNS.iter().find_map(|c| {
+        set.fields
+            .iter()
+            .position(|f| f.name.eq_ignore_ascii_case(c))
+    });
+    let name_column = set
+        .field_index("name")
+        .or_else(|| set.field_index("unit_name"));
+    let who = |feature: &Feature| Who {
+        position: feature.id,
+        id: id_column.and_then(|i| text_of(&feature.properties[i])),
+        name: name_column.and_then(|i| text_of(&feature.properties[i])),
+    };
+    for (position, reason) in &set.invalid {
+        out.error(
+            Some(&Who {
+                position: *position,
+                id: None,
+                name: None,
+            }),
+            None,
+            reason.clone(),
+        );
+    }
+    if set.features.is_empty() && set.invalid.is_empty() {
+        out.error(None, None, "the file has no features with a geometry");
+    }
+    match kind {
+        Kind::Occurrences => occurrences(set, &who, &mut out),
+        Kind::Geology => geology(set, &who, &mut out),
+        Kind::Other => {}
+    }
+    let mut problems = out.errors;
+    problems.extend(out.warnings);
+    Report {
+        kind: kind.name(),
+        kind_inferred,
+        valid: out.error_total == 0,
+        errors: out.error_total,
+        warnings: out.warning_total,
+        problems,
+        normalised: out
+            .normalised
+            .into_iter()
+            .map(|((field, from, to), features)| Normalisation {
+                field,
+                from,
+                to,
+                features,
+            })
+            .collect(),
+        columns,
+        crs: set.crs.clone(),
+    }
+}
+
+fn text_of(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Value::Int(i) => Some(i.to_string()),
+        _ => None,
+    }
+}
+
+/// Renames columns to protocol properties: first as `?fields=` says, then where a column
+/// has a common alternative name and the property's own name is not already taken.
+fn map_columns(
+    set: &mut FeatureSet,
+    kind: Option<Kind>,
+    mapping: &FieldMapping,
+    out: &mut Collector,
+) -> Vec<Mapped> {
+    let mut mapped = Vec::new();
+    for (property, column) in &mapping.0 {
+        let found = set
+            .fields
+            .iter()
+            .position(|f| f.name == *column)
+            .or_else(|| {
+                set.fields
+                    .iter()
+                    .position(|f| f.name.eq_ignore_ascii_case(column))
+            });
+        match found {
+            None => out.error(
+                None,
+                Some(property),
+                format!(
+                    "?fields maps {property:?} to column {column:?}, which the file does not have (it has {})",
+                    set.fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            ),
+            Some(i) => {
+                if let Some(clash) = set.fields.iter().position(|f| f.name == *property)
+                    && clash != i
+                {
+                    // The file's own column of that name gives way, keeping its values.
+                    set.fields[clash].name = format!("{property}_original");
+                }
+                mapped.push(Mapped {
+                    property: property.clone(),
+                    column: set.fields[i].name.clone(),
+                    how: "given",
+                });
+                set.fields[i].name = property.clone();
+            }
+        }
+    }
+    let kinds: &[Kind] = match kind {
+        Some(Kind::Occurrences) => &[Kind::Occurrences],
+        Some(Kind::Geology) => &[Kind::Geology],
+        Some(Kind::Other) => &[],
+        None => &[Kind::Occurrences, Kind::Geology],
+    };
+    let key = |s: &str| -> String {
+        s.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .flat_map(|c| c.to_lowercase())
+            .collect()
+    };
+    for kind in kinds {
+        for (property, alternatives) in kind.properties() {
+            if set.fields.iter().any(|f| f.name == *property) {
+                continue;
+            }
+            // The property itself in another case ("NAME"), then the alternatives in order.
+            let wanted: Vec<String> = std::iter::once(*property)
+                .chain(alternatives.iter().copied())
+                .map(key)
+                .collect();
+            let found = wanted.iter().find_map(|w| {
+                set.fields.iter().position(|f| {
+                    key(&f.name) == *w && !mapped.iter().any(|m: &Mapped| m.property == f.name)
+                })
+            });
+            if let Some(i) = found {
+                mapped.push(Mapped {
+                    property: property.to_string(),
+                    column: set.fields[i].name.clone(),
+                    how: "recognised",
+                });
+                set.fields[i].name = property.to_string();
+            }
+        }
+    }
+    mapped
+}
+
+/// A point file naming occurrences is `occurrences`; polygons describing units `geology`.
+fn infer_kind(set: &FeatureSet) -> Kind {
+    use geo::Geometry as G;
+    let has = |name: &str| set.field_index(name).is_some();
+    let all =
+        |f: fn(&G) -> bool| !set.features.is_empty() && set.features.iter().all(|x| f(&x.geometry));
+    let points =
+        all(|g| matches!(g, G::Point(_)) || matches!(g, G::MultiPoint(mp) if mp.0.len() == 1));
+    let areas = all(|g| matches!(g, G::Polygon(_) | G::MultiPolygon(_)));
+    if points && (has("commodities") || has("name") && has("country")) {
+        Kind::Occurrences
+    } else if areas && has("unit_name") && (has("lithology") || has("age")) {
+        Kind::Geology
+    } else {
+        Kind::Other
+    }
+}
+
+fn occurrences(set: &mut FeatureSet, who: &impl Fn(&Feature) -> Who, out: &mut Collector) {
+    let name = set.field_index("name");
+    let commodities = set.field_index("commodities");
+    let primary = set.field_index("primary_commodity");
+    let country = set.field_index("country");
+    let status = set.field_index("status");
+    if name.is_none() {
+        out.warn(
+            None,
+            Some("name"),
+            "the file has no name column: occurrences will be unnamed",
+        );
+    }
+    if commodities.is_none() {
+        out.error(
+            None,
+            Some("commodities"),
+            "required property is missing from the file",
+        );
+    }
+    if country.is_none() {
+        out.error(
+            None,
+            Some("country"),
+            "required property is missing from the file",
+        );
+    }
+    // Normalised columns hold text whatever their type in the file (a code stored as a number).
+    for idx in [name, commodities, primary, country, status]
+        .into_iter()
+        .flatten()
+    {
+        set.fields[idx].field_type = FieldType::String;
+    }
+    let mut strings = StringInterner::default();
+    for feature in &mut set.features {
+        let at = who(feature);
+        if let geo::Geometry::MultiPoint(mp) = &feature.geometry
+            && mp.0.len() == 1
+        {
+            feature.geometry = geo::Geometry::Point(mp.0[0]);
+            out.normalised(&at, "geometry", "MultiPoint of one point", "Point");
+        }
+        if !matches!(feature.geometry, geo::Geometry::Point(_)) {
+            out.error(Some(&at), None, "geometry must be a Point");
+        }
+        for idx in [name, commodities, primary, country, status]
+            .into_iter()
+            .flatten()
+        {
+            let value = &mut feature.properties[idx];
+            if !matches!(value, Value::String(_) | Value::Null) {
+                let text = value.to_text();
+                *value = Value::String(strings.intern(&text));
+            }
+        }
+        if let Some(i) = name {
+            match current_text(&feature.properties[i]) {
+                None => out.warn(Some(&at), Some("name"), "name is empty"),
+                Some(raw) => {
+                    let clean = clean_text(&raw);
+                    if clean != raw {
+                        out.normalised(&at, "name", &raw, &clean);
+                        feature.properties[i] = Value::String(strings.intern(&clean));
+                    }
+                }
+            }
+        }
+        if let Some(i) = commodities {
+            match current_text(&feature.properties[i]) {
+                None => out.warn(
+                    Some(&at),
+                    Some("commodities"),
+                    "no commodity is listed: the occurrence is shown, but no commodity filter finds it",
+                ),
+                Some(raw) => {
+                    let mut published: Vec<&'static str> = Vec::new();
+                    for item in vocab::input_items(&raw) {
+                        match vocab::commodity(item) {
+                            Some(name) => {
+                                if name != item {
+                                    out.normalised(&at, "commodities", item, name);
+                                }
+                                if !published.contains(&name) {
+                                    published.push(name);
+                                }
+                            }
+                            None => out.error(
+                                Some(&at),
+                                Some("commodities"),
+                                format!("{item:?} is not in the published commodity list (nor a symbol or synonym of one)"),
+                            ),
+                        }
+                    }
+                    let joined = published.join(vocab::LIST_SEPARATOR);
+                    if joined != raw {
+                        let as_written: Vec<&str> = raw.split(vocab::LIST_SEPARATOR).collect();
+                        let items: Vec<&str> = vocab::input_items(&raw).collect();
+                        if as_written != items {
+                            out.warn(
+                                Some(&at),
+                                Some("commodities"),
+                                format!("the list {raw:?} was published as {joined:?} (one separator, \", \")"),
+                            );
+                            *out.normalised
+                                .entry((
+                                    "commodities".into(),
+                                    "list separators , ; | and spacing".into(),
+                                    vocab::LIST_SEPARATOR.into(),
+                                ))
+                                .or_default() += 1;
+                        }
+                        feature.properties[i] = if published.is_empty() {
+                            Value::Null
+                        } else {
+                            Value::String(strings.intern(&joined))
+                        };
+                    }
+                }
+            }
+        }
+        if let Some(i) = primary
+            && let Some(raw) = current_text(&feature.properties[i])
+        {
+            match vocab::commodity(&raw) {
+                Some(name) if name != raw => {
+                    out.normalised(&at, "primary_commodity", &raw, name);
+                    feature.properties[i] = Value::String(strings.intern(name));
+                }
+                Some(_) => {}
+                None => out.error(
+                    Some(&at),
+                    Some("primary_commodity"),
+                    format!("{raw:?} is not in the published commodity list"),
+                ),
+            }
+        }
+        if let Some(i) = country {
+            match current_text(&feature.properties[i]) {
+                None => out.error(Some(&at), Some("country"), "country is empty"),
+                Some(raw) => match vocab::country(&raw) {
+                    Some(code) if code != raw => {
+                        out.normalised(&at, "country", &raw, code);
+                        feature.properties[i] = Value::String(strings.intern(code));
+                    }
+                    Some(_) => {}
+                    None => out.error(
+                        Some(&at),
+                        Some("country"),
+                        format!(
+                            "{raw:?} is not an ASEAN member state or Timor-Leste (give an ISO 3166-1 alpha-3 code such as IDN, or the country's name)"
+                        ),
+                    ),
+                },
+            }
+        }
+        if let Some(i) = status
+            && let Some(raw) = current_text(&feature.properties[i])
+        {
+            let folded = vocab::fold(&raw);
+            match STATUSES.iter().find(|s| vocab::fold(s) == folded) {
+                Some(s) if *s != raw => {
+                    out.normalised(&at, "status", &raw, s);
+                    feature.properties[i] = Value::String(strings.intern(s));
+                }
+                Some(_) => {}
+                None => out.error(
+                    Some(&at),
+                    Some("status"),
+                    format!("{raw:?} is not one of: {}", STATUSES.join(", ")),
+                ),
+            }
+        }
+    }
+}
+
+fn current_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) if !s.trim().is_empty() => Some(s.to_string()),
+        _ => None,
+    }
+}
+
+/// Text without control characters, leading or trailing space, or runs of spaces.
+fn clean_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for word in text
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+    {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+fn geology(set: &mut FeatureSet, who: &impl Fn(&Feature) -> Who, out: &mut Collector) {
+    let unit = set.field_index("unit_name");
+    let lithology = set.field_index("lithology");
+    let age = set.field_index("age");
+    if unit.is_none() {
+        out.error(
+            None,
+            Some("unit_name"),
+            "required property is missing from the file",
+        );
+    }
+    if lithology.is_none() && age.is_none() {
+        out.error(
             None,
             Some("lithology"),
             "geological units need a lithology or an age property (or both)",
         );
     }
-    for feature in &set.features {
-        check_geometry(feature, kind, &mut out);
-        match kind {
-            Kind::Occurrences => check_occurrence(set, feature, &mut out),
-            Kind::Geology => check_geology(set, feature, &mut out),
-            Kind::Other => {}
+    for feature in &mut set.features {
+        let at = who(feature);
+        if let geo::Geometry::GeometryCollection(_)
+        | geo::Geometry::Point(_)
+        | geo::Geometry::MultiPoint(_)
+        | geo::Geometry::LineString(_)
+        | geo::Geometry::MultiLineString(_)
+        | geo::Geometry::Line(_) = feature.geometry
+        {
+            out.error(
+                Some(&at),
+                None,
+                "geometry must be a Polygon or MultiPolygon",
+            );
         }
-    }
-    out.0
-}
-
-fn check_geometry(feature: &Feature, kind: Kind, out: &mut Collector) {
-    use geo::Geometry as G;
-    let ok = match kind {
-        Kind::Occurrences => matches!(feature.geometry, G::Point(_)),
-        Kind::Geology => matches!(feature.geometry, G::Polygon(_) | G::MultiPolygon(_)),
-        Kind::Other => true,
-    };
-    if !ok {
-        let expected = if kind == Kind::Occurrences {
-            "Point"
-        } else {
-            "Polygon or MultiPolygon"
-        };
-        out.push(
-            Some(feature.id),
-            None,
-            format!("geometry must be a {expected}"),
-        );
-    }
-}
-
-fn text<'a>(set: &FeatureSet, feature: &'a Feature, name: &str) -> Option<&'a str> {
-    match set.field_index(name).map(|i| &feature.properties[i]) {
-        Some(Value::String(s)) if !s.trim().is_empty() => Some(s),
-        _ => None,
-    }
-}
-
-fn check_occurrence(set: &FeatureSet, feature: &Feature, out: &mut Collector) {
-    let id = Some(feature.id);
-    if set.field_index("name").is_some() && text(set, feature, "name").is_none() {
-        out.push(id, Some("name"), "name is empty");
-    }
-    if set.field_index("commodities").is_some() {
-        match text(set, feature, "commodities") {
-            None => out.push(
-                id,
-                Some("commodities"),
-                "at least one commodity is required",
-            ),
-            Some(list) => {
-                for item in list.split(',').map(str::trim) {
-                    if !COMMODITIES.contains(&item) {
-                        out.push(
-                            id,
-                            Some("commodities"),
-                            format!("{item:?} is not in the published commodity list"),
-                        );
-                    }
-                }
-            }
+        if unit.is_some_and(|i| current_text(&feature.properties[i]).is_none()) {
+            out.error(Some(&at), Some("unit_name"), "unit name is empty");
         }
-    }
-    if set.field_index("country").is_some() {
-        match text(set, feature, "country") {
-            Some(code) if COUNTRIES.contains(&code) => {}
-            Some(other) => out.push(
-                id,
-                Some("country"),
-                format!(
-                    "{other:?} is not an ISO 3166-1 alpha-3 code of an ASEAN member or Timor-Leste"
-                ),
-            ),
-            None => out.push(id, Some("country"), "country is empty"),
+        let has_class = [lithology, age]
+            .into_iter()
+            .flatten()
+            .any(|i| current_text(&feature.properties[i]).is_some());
+        if (lithology.is_some() || age.is_some()) && !has_class {
+            out.error(
+                Some(&at),
+                Some("lithology"),
+                "lithology and age are both empty",
+            );
         }
-    }
-    if let Some(status) = text(set, feature, "status")
-        && !STATUSES.contains(&status)
-    {
-        out.push(
-            id,
-            Some("status"),
-            format!("{status:?} is not one of: {}", STATUSES.join(", ")),
-        );
-    }
-}
-
-fn check_geology(set: &FeatureSet, feature: &Feature, out: &mut Collector) {
-    let id = Some(feature.id);
-    if set.field_index("unit_name").is_some() && text(set, feature, "unit_name").is_none() {
-        out.push(id, Some("unit_name"), "unit name is empty");
-    }
-    let has_class =
-        text(set, feature, "lithology").is_some() || text(set, feature, "age").is_some();
-    if (set.field_index("lithology").is_some() || set.field_index("age").is_some()) && !has_class {
-        out.push(id, Some("lithology"), "lithology and age are both empty");
     }
 }

@@ -24,7 +24,7 @@ pub struct AppState {
     pub public_url: Option<String>,
     pub glyphs: crate::fonts::GlyphCache,
     pub production: Arc<crate::production::ProductionTable>,
-    pub uploads: Arc<crate::upload::Uploads>,
+    pub uploads: Arc<crate::publish::Uploads>,
     pub downloads: crate::features::download::DownloadCache,
 }
 
@@ -39,7 +39,7 @@ impl AppState {
                 .map(|u| u.trim_end_matches('/').to_string()),
             glyphs: crate::fonts::GlyphCache::default(),
             production: Arc::default(),
-            uploads: Arc::new(crate::upload::Uploads::new(args)),
+            uploads: Arc::new(crate::publish::Uploads::new(args)),
             downloads: crate::features::download::DownloadCache::new(
                 args.cache_mb.saturating_mul(1 << 20),
             ),
@@ -180,7 +180,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         Err(e) => tracing::error!("could not clear the store's incoming directory: {e}"),
     }
     for layer in
-        tokio::task::spawn_blocking(move || crate::upload::load_published(&store)).await??
+        tokio::task::spawn_blocking(move || crate::publish::load_published(&store)).await??
     {
         report.layers.retain(|l| l.meta.id != layer.meta.id);
         report.layers.push(layer);

@@ -47,6 +47,9 @@ fn private_file() -> std::fs::OpenOptions {
     options
 }
 
+/// The longest line the audit log takes.
+pub const MAX_AUDIT_ENTRY: usize = 4096;
+
 /// Where upload bodies are received, inside the store so that publishing is a rename.
 const INCOMING: &str = "incoming";
 
@@ -78,6 +81,11 @@ impl Incoming {
 
     pub fn bytes(&self) -> u64 {
         self.bytes
+    }
+
+    /// Where the body is on disk (readers that need random access open it by path).
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     pub fn sha256_hex(&self) -> String {
@@ -118,6 +126,20 @@ pub struct LayerStore {
     keep: usize,
 }
 
+/// How a stored version is to be read again: its format, reading options and column mapping,
+/// and the kind the agency declared (`None`: inferred from the file).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Intake {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<crate::source::Format>,
+    #[serde(default)]
+    pub read: crate::source::ReadOptions,
+    #[serde(default)]
+    pub fields: crate::protocol::FieldMapping,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VersionRecord {
     pub version: u64,
@@ -128,6 +150,9 @@ pub struct VersionRecord {
     pub bytes: u64,
     pub sha256: String,
     pub meta: LayerMeta,
+    /// Absent in versions stored before uploads took options: read those with defaults.
+    #[serde(default)]
+    pub intake: Intake,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -221,6 +246,7 @@ impl LayerStore {
         ext: &str,
         agency: &str,
         features: usize,
+        intake: &Intake,
     ) -> std::io::Result<VersionRecord> {
         incoming.finish()?;
         let id = &meta.id;
@@ -247,6 +273,7 @@ impl LayerStore {
             bytes: incoming.bytes,
             sha256: incoming.sha256_hex(),
             meta: meta.clone(),
+            intake: intake.clone(),
         };
         manifest.versions.push(record.clone());
         manifest.current = Some(version);
@@ -322,7 +349,8 @@ impl LayerStore {
         Ok(out)
     }
 
-    /// Appends one JSON line to the audit log and syncs it.
+    /// Appends one JSON line to the audit log and syncs it. An entry longer than
+    /// [`MAX_AUDIT_ENTRY`] bytes is cut and marked, so no request can grow the log by more.
     pub fn audit(&self, entry: &serde_json::Value) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.root)?;
         let mut file = std::fs::OpenOptions::new()
@@ -330,6 +358,13 @@ impl LayerStore {
             .append(true)
             .open(self.root.join("audit.log"))?;
         let mut line = entry.to_string();
+        if line.len() > MAX_AUDIT_ENTRY {
+            let cut = (0..=MAX_AUDIT_ENTRY - 64)
+                .rev()
+                .find(|i| line.is_char_boundary(*i))
+                .unwrap_or(0);
+            line = serde_json::json!({ "truncated": true, "entry": &line[..cut] }).to_string();
+        }
         line.push('\n');
         file.write_all(line.as_bytes())?;
         file.sync_data()

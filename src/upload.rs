@@ -1,31 +1,31 @@
-//! Agency uploads: `PUT /api/collections/{id}` publishes a layer, `DELETE` retires it,
-//! `GET .../versions` lists what was stored. A file is read through the guarded readers,
-//! checked against the data protocol, indexed off to the side, stored durably, and only then
-//! swapped in; any failure leaves the served layer exactly as it was.
+//! Agency uploads over HTTP: `PUT /api/collections/{id}` publishes (or, with `dry_run`,
+//! checks) a layer file, `DELETE` retires a layer, `POST …/versions/{n}/restore` publishes a
+//! kept version again, `GET …/versions` lists what was stored. The work itself is in
+//! [`crate::publish`]; this module parses requests, authenticates and audits.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{FromRequestParts, Path, RawQuery, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use tokio_stream::StreamExt;
 
 use crate::auth::{TokenRecord, TokenStore};
-use crate::catalog::{Layer, LayerMeta, is_valid_layer_id};
-use crate::config::ServeArgs;
+use crate::catalog::{LayerMeta, is_valid_layer_id};
 use crate::error::ApiError;
-use crate::feature::geometry_name;
-use crate::protocol::{self, Kind};
+use crate::feature::{abbreviate, geometry_name};
+use crate::protocol::{FieldMapping, Kind};
+use crate::publish::{self, Intake, Outcome, UploadRequest, Uploads, storage_error};
 use crate::server::{AppState, now_rfc3339, query_params, reject_query};
-use crate::source::{self, Budget, Format};
-use crate::store::{Incoming, LayerStore, VersionRecord};
+use crate::source::{Format, ReadOptions};
+use crate::store::Incoming;
 
-/// Metadata an upload may set, as query parameters (so `curl -T file.fgb` works).
-const UPLOAD_PARAMS: [&str; 7] = [
+/// What an upload may set, as query parameters (so `curl -T file.fgb` works).
+const UPLOAD_PARAMS: [&str; 12] = [
     "kind",
     "title",
     "description",
@@ -33,85 +33,88 @@ const UPLOAD_PARAMS: [&str; 7] = [
     "attribution",
     "keywords",
     "classify",
+    "crs",
+    "layer",
+    "encoding",
+    "fields",
+    "dry_run",
 ];
 
-pub struct Uploads {
-    /// Also where the token file is.
-    pub store: LayerStore,
-    pub max_bytes: u64,
-    /// The most memory one uploaded layer may take once decoded.
-    pub max_layer_bytes: u64,
-    /// A body that has not fully arrived by then is refused, so a stalled client cannot hold
-    /// the layer's write slot forever.
-    pub timeout: std::time::Duration,
-    /// Layers with a write in progress: a second concurrent write gets 409.
-    busy: Mutex<HashSet<String>>,
-}
-
-impl Uploads {
-    pub fn new(args: &ServeArgs) -> Uploads {
-        Uploads {
-            store: LayerStore::new(&args.store, args.keep_versions),
-            max_bytes: args.max_upload_mb.saturating_mul(1 << 20),
-            max_layer_bytes: args.max_layer_mb.saturating_mul(1 << 20),
-            timeout: std::time::Duration::from_secs(args.upload_timeout_secs),
-            busy: Mutex::new(HashSet::new()),
-        }
-    }
-
-    /// What a file of `len` bytes may decode to: generous for real data (100k points take
-    /// 1.8× their FlatGeobuf, a dense CSV up to ~12×), small for a file built to explode.
-    pub fn memory_budget(&self, len: u64) -> Budget {
-        let proportional = (64u64 << 20).saturating_add(len.saturating_mul(32));
-        Budget::bytes(proportional.min(self.max_layer_bytes))
+/// The layer id every write names, checked before anything else is looked at.
+async fn layer_id(parts: &mut Parts, state: &AppState) -> Result<String, ApiError> {
+    let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+        .await
+        .map_err(|e| ApiError::invalid("id", e.body_text()))?;
+    let id = params.get("id").cloned().unwrap_or_default();
+    if is_valid_layer_id(&id) {
+        Ok(id)
+    } else {
+        Err(ApiError::invalid(
+            "id",
+            format!(
+                "{:?} is not a layer id: layer ids are 1-64 characters of a-z, 0-9, '-' or '_'",
+                abbreviate(&id, 80)
+            ),
+        ))
     }
 }
 
-/// Holds a layer's write slot until dropped.
-struct WriteSlot {
-    uploads: Arc<Uploads>,
-    id: String,
+/// An agency allowed to write the layer the request names. As an extractor, it validates the
+/// layer id, the bearer token and its scope before a handler runs, and writes every refusal
+/// to the audit log, so no write handler can forget any of it.
+pub struct Agency {
+    pub token: TokenRecord,
+    pub layer: String,
 }
 
-impl WriteSlot {
-    fn take(uploads: &Arc<Uploads>, id: &str) -> Result<WriteSlot, ApiError> {
-        let mut busy = uploads
-            .busy
-            .lock()
-            .map_err(|_| ApiError::Internal("write lock poisoned".into()))?;
-        if !busy.insert(id.to_string()) {
-            return Err(ApiError::Conflict(format!(
-                "another write to layer {id:?} is in progress; retry when it ends"
-            )));
+impl FromRequestParts<AppState> for Agency {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Agency, ApiError> {
+        // An invalid id is refused before anything is read, logged or joined into a path.
+        let layer = layer_id(parts, state).await?;
+        let action = action(&parts.method, parts.uri.path());
+        match authorize(state, &parts.headers, &layer) {
+            Ok(token) => Ok(Agency { token, layer }),
+            Err(e) => {
+                audit(
+                    state,
+                    "-",
+                    &layer,
+                    action,
+                    "refused",
+                    json!({ "error": e.to_string() }),
+                );
+                Err(e)
+            }
         }
-        Ok(WriteSlot {
-            uploads: uploads.clone(),
-            id: id.to_string(),
-        })
     }
 }
 
-impl Drop for WriteSlot {
-    fn drop(&mut self) {
-        if let Ok(mut busy) = self.uploads.busy.lock() {
-            busy.remove(&self.id);
-        }
+fn action(method: &Method, path: &str) -> &'static str {
+    match *method {
+        Method::PUT => "upload",
+        Method::DELETE => "delete",
+        _ if path.ends_with("/restore") => "restore",
+        _ => "write",
     }
 }
 
 /// The token's record if the request carries a valid bearer token allowed to write `id`.
 fn authorize(state: &AppState, headers: &HeaderMap, id: &str) -> Result<TokenRecord, ApiError> {
-    let token = headers
+    let missing = || {
+        ApiError::Unauthorized("writes need an agency token: Authorization: Bearer <token>".into())
+    };
+    let value = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            ApiError::Unauthorized(
-                "writes need an agency token: Authorization: Bearer <token>".into(),
-            )
-        })?;
+        .ok_or_else(missing)?;
+    // RFC 9110 §11.1: the scheme is case-insensitive.
+    let (scheme, token) = value.trim().split_once(' ').ok_or_else(missing)?;
+    let token = token.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
+        return Err(missing());
+    }
     // Re-read on each write, so `amis-webgis token create/revoke` takes effect at once.
     let tokens = TokenStore::open(state.uploads.store.root())
         .map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -127,25 +130,6 @@ fn authorize(state: &AppState, headers: &HeaderMap, id: &str) -> Result<TokenRec
         )));
     }
     Ok(record)
-}
-
-/// [`authorize`], with a refusal written to the audit log.
-fn authorize_audited(
-    state: &AppState,
-    headers: &HeaderMap,
-    id: &str,
-    action: &str,
-) -> Result<TokenRecord, ApiError> {
-    authorize(state, headers, id).inspect_err(|e| {
-        audit(
-            state,
-            "-",
-            id,
-            action,
-            "refused",
-            json!({ "error": e.to_string() }),
-        );
-    })
 }
 
 fn audit(
@@ -171,23 +155,58 @@ fn format_of(headers: &HeaderMap) -> Result<Format, ApiError> {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     Format::from_media_type(content_type)
-        .ok_or_else(|| ApiError::UnsupportedMediaType(content_type.to_string()))
+        .ok_or_else(|| ApiError::UnsupportedMediaType(abbreviate(content_type, 100)))
 }
 
-fn meta_from_params(id: &str, params: &[(String, String)]) -> Result<(LayerMeta, Kind), ApiError> {
+/// The upload's metadata, reading options and column mapping from its query string.
+fn request_from_params(id: &str, params: &[(String, String)]) -> Result<UploadRequest, ApiError> {
     let get = |name: &str| {
         params
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.trim().to_string())
     };
-    let kind_text = get("kind").unwrap_or_else(|| "other".into());
-    let kind = Kind::parse(&kind_text).ok_or_else(|| {
-        ApiError::invalid(
-            "kind",
-            format!("{kind_text:?} is not one of occurrences, geology, other"),
-        )
-    })?;
+    let kind = match get("kind").filter(|k| !k.is_empty()) {
+        None => None,
+        Some(text) => Some(Kind::parse(&text).ok_or_else(|| {
+            ApiError::invalid(
+                "kind",
+                format!(
+                    "{:?} is not one of occurrences, geology, other (or leave it out to infer it)",
+                    abbreviate(&text, 40)
+                ),
+            )
+        })?),
+    };
+    let crs = match get("crs").filter(|c| !c.is_empty()) {
+        None => None,
+        Some(text) => {
+            let digits = text
+                .strip_prefix("EPSG:")
+                .or_else(|| text.strip_prefix("epsg:"))
+                .unwrap_or(&text);
+            Some(digits.parse::<u32>().map_err(|_| {
+                ApiError::invalid(
+                    "crs",
+                    format!("{:?} is not EPSG:<code>", abbreviate(&text, 40)),
+                )
+            })?)
+        }
+    };
+    let fields = match get("fields") {
+        None => FieldMapping::default(),
+        Some(text) => FieldMapping::parse(&text).map_err(|e| ApiError::invalid("fields", e))?,
+    };
+    let dry_run = match get("dry_run").as_deref() {
+        None | Some("false") | Some("0") => false,
+        Some("true") | Some("1") | Some("") => true,
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "dry_run",
+                format!("{:?} is not true or false", abbreviate(other, 20)),
+            ));
+        }
+    };
     let meta = LayerMeta {
         id: id.to_string(),
         file: PathBuf::new(),
@@ -195,7 +214,7 @@ fn meta_from_params(id: &str, params: &[(String, String)]) -> Result<(LayerMeta,
             .filter(|t| !t.is_empty())
             .unwrap_or_else(|| id.to_string()),
         description: get("description").unwrap_or_default(),
-        kind: kind_text,
+        kind: String::new(),
         source: String::new(),
         license: get("license").unwrap_or_default(),
         attribution: get("attribution").unwrap_or_default(),
@@ -207,78 +226,154 @@ fn meta_from_params(id: &str, params: &[(String, String)]) -> Result<(LayerMeta,
                     .collect()
             })
             .unwrap_or_default(),
-        classify: get("classify").or_else(|| match kind {
-            Kind::Occurrences => Some("commodities".into()),
-            Kind::Geology => Some("lithology".into()),
-            Kind::Other => None,
-        }),
-        lists: if kind == Kind::Occurrences {
-            vec!["commodities".into()]
-        } else {
-            Vec::new()
-        },
+        classify: get("classify").filter(|c| !c.is_empty()),
+        lists: Vec::new(),
     };
-    Ok((meta, kind))
+    Ok(UploadRequest {
+        meta,
+        kind,
+        intake: Intake {
+            format: None,
+            read: ReadOptions {
+                crs,
+                layer: get("layer").filter(|l| !l.is_empty()),
+                encoding: get("encoding").filter(|e| !e.is_empty()),
+            },
+            fields,
+            kind: kind.map(|k| k.name().to_string()),
+        },
+        dry_run,
+    })
 }
 
 /// `PUT /api/collections/{id}`
 pub async fn upload(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    agency: Agency,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    if !is_valid_layer_id(&id) {
-        return Err(ApiError::invalid(
-            "id",
-            "layer ids are 1-64 characters of a-z, 0-9, '-' or '_'",
-        ));
-    }
-    let token = authorize_audited(&state, &headers, &id, "upload")?;
+    let id = agency.layer.clone();
     let mut received = None;
-    let result = publish(
+    let result = receive_and_publish(
         &state,
-        &id,
+        &agency,
         query.as_deref(),
         &headers,
         body,
-        &token,
         &mut received,
     )
     .await;
-    match &result {
-        Ok((_, report)) => audit(
-            &state,
-            &token.agency,
-            &id,
-            "upload",
-            "published",
-            report.clone(),
-        ),
+    let (action_outcome, detail) = match &result {
+        Ok((_, body)) if body["dryRun"] == true => ("checked", body["report"].clone()),
+        Ok((_, body)) => ("published", body.clone()),
         Err(e) => {
             let mut detail = json!({ "error": e.to_string() });
-            if let Some((bytes, sha256)) = received {
-                detail["bytes"] = bytes.into();
-                detail["sha256"] = sha256.into();
+            if let Some((bytes, sha256)) = &received {
+                detail["bytes"] = (*bytes).into();
+                detail["sha256"] = sha256.clone().into();
             }
-            audit(&state, &token.agency, &id, "upload", "refused", detail);
+            ("refused", detail)
         }
-    }
-    let (status, report) = result?;
-    Ok((status, axum::Json(report)).into_response())
+    };
+    audit(
+        &state,
+        &agency.token.agency,
+        &id,
+        "upload",
+        action_outcome,
+        detail,
+    );
+    let (status, body) = result?;
+    Ok((status, axum::Json(body)).into_response())
 }
 
-/// ENOSPC and EDQUOT are the client's business (507: nothing was published); anything else
-/// is the server's.
-fn storage_error(e: std::io::Error) -> ApiError {
-    const ENOSPC: i32 = 28;
-    const EDQUOT: i32 = 122;
-    if matches!(e.raw_os_error(), Some(ENOSPC | EDQUOT)) {
-        ApiError::InsufficientStorage
-    } else {
-        ApiError::Internal(format!("storing the upload failed: {e}"))
+/// Receives the body, then reads, checks, stores and swaps it in off the async workers.
+/// `received` gets the body's size and checksum once it has fully arrived, for the audit log.
+async fn receive_and_publish(
+    state: &AppState,
+    agency: &Agency,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: Body,
+    received: &mut Option<(u64, String)>,
+) -> Result<(StatusCode, serde_json::Value), ApiError> {
+    let id = agency.layer.as_str();
+    reject_query(query, &UPLOAD_PARAMS)?;
+    let mut request = request_from_params(id, &query_params(query))?;
+    request.meta.source = agency.token.agency.clone();
+    let format = format_of(headers)?;
+    let max = state.uploads.max_bytes;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > max) {
+        return Err(ApiError::PayloadTooLarge(max));
     }
+    let dry_run = request.dry_run;
+    // A dry run changes nothing, so it needs no write slot.
+    let slot = if dry_run {
+        None
+    } else {
+        Some(state.uploads.write_slot(id)?)
+    };
+    let mut incoming = state.uploads.store.incoming().map_err(storage_error)?;
+    receive(body, &mut incoming, &state.uploads).await?;
+    *received = Some((incoming.bytes(), incoming.sha256_hex()));
+
+    let existed = state.catalog.snapshot().get(id).is_some();
+    let uploads = state.uploads.clone();
+    let catalog = state.catalog.clone();
+    let agency_name = agency.token.agency.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        publish::publish(&uploads, &catalog, incoming, format, request, &agency_name)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("upload task failed: {e}")))??;
+    drop(slot);
+    Ok(match outcome {
+        Outcome::Checked(report) => (
+            StatusCode::OK,
+            json!({ "id": id, "dryRun": true, "published": false, "valid": report.valid, "report": report }),
+        ),
+        Outcome::Published {
+            record,
+            layer,
+            report,
+        } => {
+            let geometry_types: std::collections::BTreeSet<&str> = layer
+                .features
+                .iter()
+                .map(|f| geometry_name(&f.geometry))
+                .collect();
+            let body = json!({
+                "id": id,
+                "published": true,
+                "version": record.version,
+                "kind": layer.meta.kind,
+                "kindInferred": report.kind_inferred,
+                "features": record.features,
+                "bytes": record.bytes,
+                "sha256": record.sha256,
+                "bbox": layer.bbox.map(|r| [r.min().x, r.min().y, r.max().x, r.max().y]),
+                "geometryTypes": geometry_types,
+                "properties": layer.fields,
+                "crs": report.crs,
+                "warnings": report.warnings,
+                "report": report,
+            });
+            (
+                if existed {
+                    StatusCode::OK
+                } else {
+                    StatusCode::CREATED
+                },
+                body,
+            )
+        }
+    })
 }
 
 /// Streams the request body into `incoming`, enforcing the size limit as bytes arrive and
@@ -302,116 +397,15 @@ async fn receive(body: Body, incoming: &mut Incoming, uploads: &Uploads) -> Resu
         .map_err(|_| ApiError::UploadTimeout(uploads.timeout.as_secs()))?
 }
 
-/// Receives, reads, checks, stores and swaps in one upload. `received` gets the body's size
-/// and checksum once it has fully arrived, for the audit log whatever happens next.
-async fn publish(
-    state: &AppState,
-    id: &str,
-    query: Option<&str>,
-    headers: &HeaderMap,
-    body: Body,
-    token: &TokenRecord,
-    received: &mut Option<(u64, String)>,
-) -> Result<(StatusCode, serde_json::Value), ApiError> {
-    reject_query(query, &UPLOAD_PARAMS)?;
-    let (mut meta, kind) = meta_from_params(id, &query_params(query))?;
-    meta.source = token.agency.clone();
-    let format = format_of(headers)?;
-    let max = state.uploads.max_bytes;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > max) {
-        return Err(ApiError::PayloadTooLarge(max));
-    }
-    let _slot = WriteSlot::take(&state.uploads, id)?;
-    let mut incoming = state.uploads.store.incoming().map_err(storage_error)?;
-    receive(body, &mut incoming, &state.uploads).await?;
-    *received = Some((incoming.bytes(), incoming.sha256_hex()));
-
-    let existed = state.catalog.snapshot().get(id).is_some();
-    let uploads = state.uploads.clone();
-    let agency = token.agency.clone();
-    let (layer, record, warnings) = tokio::task::spawn_blocking(move || {
-        let file = incoming.finish().map_err(storage_error)?;
-        let len = incoming.bytes();
-        let budget = uploads.memory_budget(len);
-        let set = source::read_stream(
-            std::io::BufReader::with_capacity(1 << 16, file),
-            len,
-            format,
-            budget,
-        )
-        .map_err(|e| match e {
-            source::SourceError::OverBudget(limit) => ApiError::LayerTooLarge(limit),
-            e => ApiError::BadUpload(e.to_string()),
-        })?;
-        let report = protocol::check(&set, kind);
-        if !report.is_valid() {
-            return Err(ApiError::ProtocolViolation {
-                kind: meta.kind.clone(),
-                total: report.total,
-                report,
-            });
-        }
-        if let Some(classify) = &meta.classify
-            && set.field_index(classify).is_none()
-        {
-            return Err(ApiError::invalid(
-                "classify",
-                format!("the file has no property {classify:?}"),
-            ));
-        }
-        let warnings = set.warnings.clone();
-        let features = set.features.len();
-        let layer = Layer::build(meta.clone(), set, incoming.content_hash());
-        let record = uploads
-            .store
-            .save(&meta, incoming, format.extension(), &agency, features)
-            .map_err(storage_error)?;
-        Ok((layer, record, warnings))
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("upload task failed: {e}")))??;
-
-    let geometry_types: std::collections::BTreeSet<&str> = layer
-        .features
-        .iter()
-        .map(|f| geometry_name(&f.geometry))
-        .collect();
-    let report = json!({
-        "id": id,
-        "version": record.version,
-        "features": record.features,
-        "bytes": record.bytes,
-        "sha256": record.sha256,
-        "bbox": layer.bbox.map(|r| [r.min().x, r.min().y, r.max().x, r.max().y]),
-        "geometryTypes": geometry_types,
-        "properties": layer.fields,
-        "warnings": warnings,
-    });
-    state.catalog.publish(Arc::new(layer));
-    Ok((
-        if existed {
-            StatusCode::OK
-        } else {
-            StatusCode::CREATED
-        },
-        report,
-    ))
-}
-
 /// `DELETE /api/collections/{id}`: withdraws the layer; stored versions stay on disk.
 pub async fn retire(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    agency: Agency,
     RawQuery(query): RawQuery,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let token = authorize_audited(&state, &headers, &id, "delete")?;
+    let id = agency.layer;
     reject_query(query.as_deref(), &[])?;
-    let _slot = WriteSlot::take(&state.uploads, &id)?;
+    let _slot = state.uploads.write_slot(&id)?;
     if state.catalog.snapshot().get(&id).is_none() {
         return Err(ApiError::UnknownLayer(id));
     }
@@ -421,52 +415,46 @@ pub async fn retire(
         .retire(&id)
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     state.catalog.retire(&id);
-    audit(&state, &token.agency, &id, "delete", "retired", json!({}));
+    audit(
+        &state,
+        &agency.token.agency,
+        &id,
+        "delete",
+        "retired",
+        json!({}),
+    );
     Ok(axum::Json(json!({ "id": id, "retired": true })).into_response())
 }
 
 /// `POST /api/collections/{id}/versions/{version}/restore`: publishes a kept version again.
 pub async fn restore(
     State(state): State<AppState>,
-    Path((id, version)): Path<(String, String)>,
+    agency: Agency,
+    Path(params): Path<HashMap<String, String>>,
     RawQuery(query): RawQuery,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let token = authorize_audited(&state, &headers, &id, "restore")?;
+    let id = agency.layer;
     reject_query(query.as_deref(), &[])?;
+    let version = params.get("version").cloned().unwrap_or_default();
     let unknown = || ApiError::UnknownFeature {
         layer: id.clone(),
-        feature: format!("version {version}"),
+        feature: format!("version {}", abbreviate(&version, 40)),
     };
     let number: u64 = version.parse().map_err(|_| unknown())?;
-    let _slot = WriteSlot::take(&state.uploads, &id)?;
+    let _slot = state.uploads.write_slot(&id)?;
     let uploads = state.uploads.clone();
+    let catalog = state.catalog.clone();
     let layer_id = id.clone();
-    let layer = tokio::task::spawn_blocking(move || -> Result<Option<Layer>, ApiError> {
-        // Read and index first: the manifest only moves once the version is known to load.
-        let Some((record, path)) = uploads
-            .store
-            .kept(&layer_id, number)
-            .map_err(|e| ApiError::Internal(e.to_string()))?
-        else {
-            return Ok(None);
-        };
-        let layer = load_stored(record, &path)
-            .map_err(|e| ApiError::Internal(format!("stored version unreadable: {e}")))?;
-        uploads
-            .store
-            .restore(&layer_id, number)
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-        Ok(Some(layer))
+    let layer = tokio::task::spawn_blocking(move || {
+        publish::restore(&uploads, &catalog, &layer_id, number)
     })
     .await
     .map_err(|e| ApiError::Internal(format!("restore task failed: {e}")))??
     .ok_or_else(unknown)?;
     let features = layer.features.len();
-    state.catalog.publish(Arc::new(layer));
     audit(
         &state,
-        &token.agency,
+        &agency.token.agency,
         &id,
         "restore",
         "published",
@@ -481,10 +469,10 @@ pub async fn versions(
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    reject_query(query.as_deref(), &[])?;
     if !is_valid_layer_id(&id) {
-        return Err(ApiError::UnknownLayer(id));
+        return Err(ApiError::UnknownLayer(abbreviate(&id, 80)));
     }
+    reject_query(query.as_deref(), &[])?;
     let versions = state
         .uploads
         .store
@@ -498,31 +486,4 @@ pub async fn versions(
         .map(|v| json!({ "version": v.version, "agency": v.agency, "created": v.created, "features": v.features, "bytes": v.bytes, "sha256": v.sha256 }))
         .collect();
     Ok(axum::Json(json!({ "id": id, "versions": list })).into_response())
-}
-
-/// The store's published layers, for start-up; a layer whose file fails to load is skipped
-/// with an error in the log, like a bad file in `data/`.
-pub fn load_published(store: &LayerStore) -> std::io::Result<Vec<Arc<Layer>>> {
-    let mut layers = Vec::new();
-    for (record, path) in store.published()? {
-        let id = record.meta.id.clone();
-        match load_stored(record, &path) {
-            Ok(layer) => layers.push(Arc::new(layer)),
-            Err(e) => tracing::error!("skipped stored layer {id} ({}): {e}", path.display()),
-        }
-    }
-    Ok(layers)
-}
-
-/// A stored version, read and indexed with the metadata it was uploaded with.
-fn load_stored(
-    record: VersionRecord,
-    path: &std::path::Path,
-) -> Result<Layer, source::SourceError> {
-    let contents = source::read_path(path)?;
-    Ok(Layer::build(
-        record.meta,
-        contents.features,
-        contents.content_hash,
-    ))
 }

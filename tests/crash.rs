@@ -121,7 +121,7 @@ fn sigkill_mid_upload_keeps_the_previous_version_and_readers_never_fail() {
         "the previous version is published after the crash"
     );
 
-    // Replace it with the real 714-feature file while readers hammer items and tiles.
+    // Replace it with the real 694-feature file while readers hammer items and tiles.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let reader = std::thread::spawn({
         let (addr, stop) = (addr.clone(), stop.clone());
@@ -129,12 +129,12 @@ fn sigkill_mid_upload_keeps_the_previous_version_and_readers_never_fail() {
             let mut seen = std::collections::BTreeSet::new();
             let mut requests = 0;
             // Until the writer is done and the new version has been seen (bounded).
-            while !(stop.load(std::sync::atomic::Ordering::Relaxed) && seen.contains(&714))
+            while !(stop.load(std::sync::atomic::Ordering::Relaxed) && seen.contains(&694))
                 && requests < 5_000
             {
                 let (status, n) = matched(&addr);
                 assert_eq!(status, 200, "items during replacement");
-                assert!(n == 1 || n == 714, "only the old or the new version: {n}");
+                assert!(n == 1 || n == 694, "only the old or the new version: {n}");
                 seen.insert(n);
                 let (tile, _) = request(&addr, "GET", "/tiles/idn-test/0/0/0.mvt", &[], b"");
                 assert!(
@@ -156,8 +156,8 @@ fn sigkill_mid_upload_keeps_the_previous_version_and_readers_never_fail() {
     assert_eq!(status, 200, "{body}");
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let seen = reader.join().expect("reader thread saw no error");
-    assert!(seen.contains(&714), "{seen:?}");
-    assert_eq!(matched(&addr), (200, 714));
+    assert!(seen.contains(&694), "{seen:?}");
+    assert_eq!(matched(&addr), (200, 694));
     server.kill().expect("stop");
     server.wait().expect("reaped");
     std::fs::remove_dir_all(&store).ok();

@@ -31,7 +31,7 @@ fn assert_refused(bytes: &[u8], format: Format, what: &str) -> String {
 #[test]
 fn bundled_flatgeobuf_reads_completely() {
     let set = read_bytes(&occurrences_fgb(), Format::FlatGeobuf).expect("valid");
-    assert_eq!(set.features.len(), 714);
+    assert_eq!(set.features.len(), 694);
     assert!(set.fields.iter().any(|f| f.name == "primary_commodity"));
 }
 
@@ -60,10 +60,10 @@ fn lying_headers_are_refused_without_allocating() {
 
     // A bogus size prefix on the first feature (after the index).
     let set = read_bytes(&bytes, Format::FlatGeobuf).expect("valid");
-    assert_eq!(set.features.len(), 714);
+    assert_eq!(set.features.len(), 694);
     let header =
         flatgeobuf::size_prefixed_root_as_header(&bytes[8..header_end(&bytes)]).expect("header");
-    let index = flatgeobuf::packed_r_tree::PackedRTree::index_size(714, header.index_node_size());
+    let index = flatgeobuf::packed_r_tree::PackedRTree::index_size(694, header.index_node_size());
     let first_feature = header_end(&bytes) + index;
     let mut bogus_size = bytes.clone();
     bogus_size[first_feature..first_feature + 4].copy_from_slice(&0x7fff_ffffu32.to_le_bytes());
@@ -86,10 +86,10 @@ fn huge_feature_count_is_refused() {
     // A header that claims a billion features and no index, followed by nothing.
     let bytes = occurrences_fgb();
     let mut header = bytes[..header_end(&bytes)].to_vec();
-    // features_count is a u64 in the flatbuffer; find the 714 and raise it.
+    // features_count is a u64 in the flatbuffer; find the 694 and raise it.
     let pos = header
         .windows(8)
-        .position(|w| w == 714u64.to_le_bytes())
+        .position(|w| w == 694u64.to_le_bytes())
         .expect("features_count field");
     header[pos..pos + 8].copy_from_slice(&1_000_000_000u64.to_le_bytes());
     let message = assert_refused(&header, Format::FlatGeobuf, "billion features");
@@ -113,8 +113,8 @@ fn geojson_errors_name_the_problem() {
             "GeoJSON",
         ),
         (
-            r#"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::3857"}},"features":[]}"#,
-            "3857",
+            r#"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::999999"}},"features":[]}"#,
+            "999999",
         ),
         (
             r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"LineString","coordinates":[]}}]}"#,
@@ -252,13 +252,21 @@ fn geojson_members_may_come_in_any_order() {
     assert_eq!(set.features.len(), 2);
     assert_eq!(set.features[1].id, 2);
 
-    // A CRS named after the features still refuses them.
+    // A CRS named after the features still applies to them: 100 m east of the origin in
+    // Web Mercator is 0.000898° of longitude.
     let text = format!(
         r#"{{"type":"FeatureCollection","features":[{}],"crs":{{"type":"name","properties":{{"name":"urn:ogc:def:crs:EPSG::3857"}}}}}}"#,
         point(100.0)
     );
-    let message = assert_refused(text.as_bytes(), Format::GeoJson, "crs after features");
-    assert!(message.contains("EPSG::3857"), "{message}");
+    let set = read_bytes(text.as_bytes(), Format::GeoJson).expect("reprojected");
+    let geo::Geometry::Point(p) = set.features[0].geometry else {
+        panic!("a point")
+    };
+    assert!((p.x() - 0.000_898_315_284).abs() < 1e-9, "{p:?}");
+    assert_eq!(
+        set.crs.as_deref(),
+        Some("EPSG:3857 (WGS 84 / Pseudo-Mercator)")
+    );
 
     // A single Feature, and a bare geometry, are layers of one feature.
     let set = read_bytes(point(102.0).as_bytes(), Format::GeoJson).expect("a Feature");
@@ -382,13 +390,14 @@ proptest::proptest! {
 
 #[test]
 fn decoding_stops_at_the_memory_budget() {
-    use amis_webgis::source::{Budget, read_stream};
+    use amis_webgis::source::{Budget, ReadOptions, read_stream};
     let bytes = occurrences_fgb();
     let read = |budget| {
         read_stream(
             std::io::Cursor::new(&bytes),
             bytes.len() as u64,
             Format::FlatGeobuf,
+            &ReadOptions::default(),
             budget,
         )
     };
@@ -405,6 +414,7 @@ fn decoding_stops_at_the_memory_budget() {
         std::io::Cursor::new(csv),
         csv.len() as u64,
         Format::Csv,
+        &ReadOptions::default(),
         Budget::bytes(10),
     );
     assert!(matches!(over, Err(SourceError::OverBudget(10))));

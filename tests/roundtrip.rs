@@ -92,7 +92,7 @@ async fn csv_download_has_every_matching_row() {
         .iter()
         .position(|h| h == "country")
         .expect("country column");
-    assert!(rows.iter().all(|r| &r[country] == "Thailand"));
+    assert!(rows.iter().all(|r| &r[country] == "THA"));
 
     let faults = get("/api/collections/active-faults/items?f=csv").await;
     let mut reader = csv::Reader::from_reader(faults.body.as_slice());

@@ -31,8 +31,7 @@ fn synthetic_layer() -> Arc<Layer> {
             field_type: FieldType::Integer,
         }],
         features,
-        warnings: vec![],
-        invalid: vec![],
+        ..FeatureSet::default()
     };
     let meta: LayerMeta =
         toml::from_str("id = \"synthetic\"\ntitle = \"Synthetic points\"").expect("meta");

@@ -130,7 +130,7 @@ async fn refusals_change_nothing() {
     let mut lying = fgb.clone();
     let pos = lying
         .windows(8)
-        .position(|w| w == 714u64.to_le_bytes())
+        .position(|w| w == 694u64.to_le_bytes())
         .expect("count field");
     lying[pos..pos + 8].copy_from_slice(&900u64.to_le_bytes());
     let mut bad_header = fgb.clone();
@@ -153,6 +153,11 @@ async fn refusals_change_nothing() {
         text.into_bytes()
     };
 
+    let unknown_commodity = String::from_utf8(example("occurrences.geojson"))
+        .expect("UTF-8")
+        .replace("Nickel, Cobalt", "Nickel, Kryptonite")
+        .into_bytes();
+
     // (path, token, content type, body, expected status)
     type Case<'a> = (&'a str, Option<&'a str>, &'a str, Vec<u8>, StatusCode);
     let cases: Vec<Case> = vec![
@@ -165,14 +170,22 @@ async fn refusals_change_nothing() {
         ("/api/collections/idn-occurrences?kind=other", Some(&f.idn), FGB, bad_header, StatusCode::BAD_REQUEST),
         ("/api/collections/idn-occurrences?kind=other", Some(&f.idn), GEOJSON, b"{not json".to_vec(), StatusCode::BAD_REQUEST),
         ("/api/collections/idn-occurrences?kind=occurrences", Some(&f.idn), GEOJSON, example("geology.geojson"), StatusCode::UNPROCESSABLE_ENTITY),
-        ("/api/collections/idn-occurrences?kind=occurrences", Some(&f.idn), FGB, fgb.clone(), StatusCode::UNPROCESSABLE_ENTITY),
+        ("/api/collections/idn-occurrences?kind=occurrences", Some(&f.idn), GEOJSON, unknown_commodity, StatusCode::UNPROCESSABLE_ENTITY),
+        ("/api/collections/idn-occurrences?kind=occurrences&fields=name:NAMA", Some(&f.idn), GEOJSON, example("occurrences.geojson"), StatusCode::UNPROCESSABLE_ENTITY),
+        ("/api/collections/idn-occurrences?crs=EPSG:banana", Some(&f.idn), GEOJSON, example("occurrences.geojson"), StatusCode::BAD_REQUEST),
+        ("/api/collections/idn-occurrences?crs=EPSG:32648", Some(&f.idn), GEOJSON, br#"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"EPSG:3405"}},"features":[]}"#.to_vec(), StatusCode::BAD_REQUEST),
+        ("/api/collections/idn-occurrences?dry_run=maybe", Some(&f.idn), GEOJSON, example("occurrences.geojson"), StatusCode::BAD_REQUEST),
+        ("/api/collections/idn-occurrences?layer=nope", Some(&f.idn), "application/geopackage+sqlite3", example("occurrences.geojson"), StatusCode::BAD_REQUEST),
         ("/api/collections/idn-occurrences?kind=volcanoes", Some(&f.idn), GEOJSON, example("occurrences.geojson"), StatusCode::BAD_REQUEST),
         ("/api/collections/idn-occurrences?colour=red", Some(&f.idn), GEOJSON, example("occurrences.geojson"), StatusCode::BAD_REQUEST),
-        ("/api/collections/idn-occurrences", Some(&f.idn), "application/zip", example("occurrences.geojson"), StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        ("/api/collections/idn-occurrences", Some(&f.idn), "application/pdf", example("occurrences.geojson"), StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        ("/api/collections/idn-occurrences", Some(&f.idn), "application/zip", example("occurrences.geojson"), StatusCode::BAD_REQUEST),
         ("/api/collections/idn-occurrences", Some(&f.idn), GEOJSON, big, StatusCode::PAYLOAD_TOO_LARGE),
         ("/api/collections/idn-occurrences?kind=other", Some(&f.idn), GEOJSON, sparse, StatusCode::PAYLOAD_TOO_LARGE),
-        ("/api/collections/idn-big?kind=other", Some(&f.idn), GEOJSON, br#"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::32648"}},"features":[]}"#.to_vec(), StatusCode::BAD_REQUEST),
+        ("/api/collections/idn-big?kind=other", Some(&f.idn), GEOJSON, br#"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::999999"}},"features":[]}"#.to_vec(), StatusCode::BAD_REQUEST),
     ];
+    // Every case, and the publication before them.
+    let attempts = cases.len() + 1;
     for (path, token, content_type, body, status) in cases {
         let reply = f.put(path, token, content_type, body).await;
         let description = assert_error(&reply, status, path);
@@ -189,7 +202,7 @@ async fn refusals_change_nothing() {
         }
         if status == StatusCode::UNPROCESSABLE_ENTITY {
             let report = &reply.json()["report"];
-            assert!(report["total"].as_u64().is_some_and(|t| t > 0));
+            assert!(report["errors"].as_u64().is_some_and(|t| t > 0));
             let first = &report["problems"][0];
             assert!(
                 first["reason"].is_string()
@@ -215,7 +228,11 @@ async fn refusals_change_nothing() {
     }
     assert_eq!(f.served("idn-big").await.0, StatusCode::NOT_FOUND);
     let audit = std::fs::read_to_string(f.store.join("audit.log")).expect("audit log");
-    assert_eq!(audit.lines().count(), 17, "every write attempt is audited");
+    assert_eq!(
+        audit.lines().count(),
+        attempts,
+        "every write attempt is audited"
+    );
     assert!(audit.contains("LayerTooLarge") || audit.contains("MiB of memory"));
     assert!(audit.lines().all(|l| {
         serde_json::from_str::<serde_json::Value>(l)
@@ -250,10 +267,11 @@ async fn refusals_change_nothing() {
 #[tokio::test]
 async fn uploads_are_served_versioned_and_survive_a_restart() {
     let f = fixture("publish");
-    // The real compilation as an `other` layer, round trip through the items API.
+    // The real compilation, in its own schema, as an `occurrences` layer: normalised exactly
+    // as the bundled layer is, so the items API serves the same features.
     let reply = f
         .put(
-            "/api/collections/idn-compilation?kind=other&title=Regional%20compilation",
+            "/api/collections/idn-compilation?kind=occurrences&title=Regional%20compilation",
             Some(&f.idn),
             FGB,
             occurrences_fgb(),
@@ -262,7 +280,7 @@ async fn uploads_are_served_versioned_and_survive_a_restart() {
     reply.assert_status(StatusCode::CREATED);
     let report = reply.json();
     assert_eq!(report["version"], 1);
-    assert_eq!(report["features"], 714);
+    assert_eq!(report["features"], 694);
     assert_eq!(report["geometryTypes"][0], "Point");
     let uploaded = f
         .get("/api/collections/idn-compilation/items?limit=10000")
@@ -354,8 +372,8 @@ async fn uploads_are_served_versioned_and_survive_a_restart() {
         1,
         "other.geojson has one feature"
     );
-    let reloaded =
-        amis_webgis::upload::load_published(&LayerStore::new(&f.store, 2)).expect("store readable");
+    let reloaded = amis_webgis::publish::load_published(&LayerStore::new(&f.store, 2))
+        .expect("store readable");
     assert_eq!(
         reloaded[0].features.len(),
         1,
@@ -364,8 +382,8 @@ async fn uploads_are_served_versioned_and_survive_a_restart() {
     assert_eq!(f.send(restore("3", &f.idn)).await.status, StatusCode::OK);
 
     // A restart serves exactly what was published.
-    let reloaded =
-        amis_webgis::upload::load_published(&LayerStore::new(&f.store, 2)).expect("store readable");
+    let reloaded = amis_webgis::publish::load_published(&LayerStore::new(&f.store, 2))
+        .expect("store readable");
     assert_eq!(reloaded.len(), 1);
     assert_eq!(reloaded[0].meta.id, "idn-compilation");
     assert_eq!(reloaded[0].features.len(), 2);
@@ -393,7 +411,7 @@ async fn uploads_are_served_versioned_and_survive_a_restart() {
         "retired",
     );
     assert!(
-        amis_webgis::upload::load_published(&LayerStore::new(&f.store, 2))
+        amis_webgis::publish::load_published(&LayerStore::new(&f.store, 2))
             .expect("store")
             .is_empty()
     );
@@ -518,7 +536,7 @@ async fn geometry_problems_are_all_in_the_report() {
     assert!(problem(3).contains("outside longitude"), "{report}");
     assert!(problem(4).contains("Polygon or MultiPolygon"), "{report}");
     assert!(problem(5).contains("empty"), "{report}");
-    assert_eq!(report["total"], 4, "{report}");
+    assert_eq!(report["errors"], 4, "{report}");
     assert_eq!(
         f.get("/api/collections/idn-geology").await.status,
         StatusCode::NOT_FOUND

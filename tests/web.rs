@@ -220,8 +220,7 @@ fn a_new_geology_layer_gets_a_style_and_legend_without_editing_files() {
                 properties: vec![Value::String((*l).into())],
             })
             .collect(),
-        warnings: vec![],
-        invalid: vec![],
+        ..FeatureSet::default()
     };
     let meta: LayerMeta = toml::from_str(
         "id = 'geology-test'\ntitle = 'Geology (test)'\nkind = 'geology'\nclassify = 'lithology'",

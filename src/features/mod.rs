@@ -221,7 +221,7 @@ async fn queryables(
             for f in &layer.features {
                 if let crate::feature::Value::String(v) = &f.properties[idx] {
                     if is_list {
-                        values.extend(v.split(query::LIST_SEPARATOR).map(|s| s.trim().to_string()));
+                        values.extend(crate::vocab::list_items(v).map(str::to_string));
                     } else {
                         values.insert(v.to_string());
                     }

@@ -13,8 +13,6 @@ pub const MAX_LIMIT: usize = 10_000;
 const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 /// Parameters `/items` defines besides property filters.
 pub const ITEMS_PARAMS: [&str; 7] = ["bbox", "bbox-crs", "limit", "offset", "f", "datetime", "q"];
-/// Separator of list-valued properties (see `LayerMeta::lists`).
-pub const LIST_SEPARATOR: &str = ", ";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ItemsFormat {
@@ -35,9 +33,9 @@ pub struct PropertyFilter {
 impl PropertyFilter {
     fn matches(&self, value: &Value) -> bool {
         match value {
-            Value::String(s) if self.is_list => s
-                .split(LIST_SEPARATOR)
-                .any(|item| self.any_of.iter().any(|v| v == item.trim())),
+            Value::String(s) if self.is_list => {
+                crate::vocab::list_items(s).any(|item| self.any_of.iter().any(|v| v == item))
+            }
             other => self.any_of.iter().any(|v| other.matches_text(v)),
         }
     }
@@ -209,14 +207,23 @@ pub fn parse_items_query(
                 }
             }
             property => match layer.field_index(property) {
-                Some(field) => match q.filters.iter_mut().find(|f| f.field == field) {
-                    Some(filter) => filter.any_of.push(value.clone()),
-                    None => q.filters.push(PropertyFilter {
-                        field,
-                        any_of: vec![value.clone()],
-                        is_list: layer.meta.lists.iter().any(|l| l == property),
-                    }),
-                },
+                Some(field) => {
+                    let values = vocabulary_values(layer, property, value);
+                    match q.filters.iter_mut().find(|f| f.field == field) {
+                        Some(filter) => {
+                            for v in values {
+                                if !filter.any_of.contains(&v) {
+                                    filter.any_of.push(v);
+                                }
+                            }
+                        }
+                        None => q.filters.push(PropertyFilter {
+                            field,
+                            any_of: values,
+                            is_list: layer.meta.lists.iter().any(|l| l == property),
+                        }),
+                    }
+                }
                 None => {
                     return Err(ApiError::UnknownParameter(
                         property.to_string(),
@@ -232,6 +239,26 @@ pub fn parse_items_query(
     }
     q.params = params;
     Ok(q)
+}
+
+/// What a filter value stands for on an occurrences layer, by the one vocabulary: a
+/// commodity written any known way, with a family's members (`Rare Earth Elements` also finds
+/// `Cerium`); a country by name or code. Elsewhere, and for unknown values, the value itself.
+pub fn vocabulary_values(layer: &Layer, property: &str, value: &str) -> Vec<String> {
+    if layer.meta.kind != "occurrences" {
+        return vec![value.to_string()];
+    }
+    match property {
+        "commodities" | "primary_commodity" => match crate::vocab::commodity(value) {
+            Some(name) => crate::vocab::family_members(name)
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+            None => vec![value.to_string()],
+        },
+        "country" => vec![crate::vocab::country(value).unwrap_or(value).to_string()],
+        _ => vec![value.to_string()],
+    }
 }
 
 /// Positions (ascending) of the features matching every criterion of `selection`.

@@ -7,8 +7,8 @@ use std::io::{Read, Seek, SeekFrom};
 
 use geo::{Geometry, Point};
 
-use super::validate::check_geometry;
-use super::{Budget, SourceError};
+use super::validate::check_decoded;
+use super::{Budget, Decoded, SourceError};
 use crate::feature::{Feature, FeatureSet, Field, FieldType, StringInterner, Value};
 
 const LON_NAMES: [&str; 4] = ["longitude", "lon", "lng", "x"];
@@ -16,7 +16,7 @@ const LAT_NAMES: [&str; 3] = ["latitude", "lat", "y"];
 
 /// Two passes over the stream: the first infers each column's type, the second builds the
 /// features, so no row is held beyond the one being read.
-pub fn read<R: Read + Seek>(input: R, budget: &mut Budget) -> Result<FeatureSet, SourceError> {
+pub fn read<R: Read + Seek>(input: R, budget: &mut Budget) -> Result<Decoded, SourceError> {
     let bad = |m: String| SourceError::Csv(m);
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(input);
     let headers = reader.headers().map_err(|e| bad(e.to_string()))?.clone();
@@ -82,7 +82,7 @@ pub fn read<R: Read + Seek>(input: R, budget: &mut Budget) -> Result<FeatureSet,
         };
         let geometry = coord(lon_col, "longitude")
             .and_then(|x| Ok(Geometry::Point(Point::new(x, coord(lat_col, "latitude")?))))
-            .and_then(|g| check_geometry(&g).map(|()| g));
+            .and_then(check_decoded);
         let geometry = match geometry {
             Ok(g) => g,
             Err(reason) => {
@@ -104,11 +104,16 @@ pub fn read<R: Read + Seek>(input: R, budget: &mut Budget) -> Result<FeatureSet,
             },
         )?;
     }
-    Ok(FeatureSet {
-        fields,
-        features,
-        warnings: Vec::new(),
-        invalid: invalid_geometries,
+    Ok(Decoded {
+        set: FeatureSet {
+            fields,
+            features,
+            warnings: Vec::new(),
+            invalid: invalid_geometries,
+            crs: None,
+        },
+        // CSV cannot say its CRS; `?crs=` does.
+        crs: None,
     })
 }
 

@@ -4,16 +4,16 @@
 //! claims and accepts truncated files. Here the framing (magic, header size, index
 //! size, every feature's size prefix, the feature count) is checked against the
 //! actual byte length first, flatbuffers are verified, and property bytes are decoded
-//! with bounds checks. Only then are the crate's geometry readers used.
+//! with bounds checks. Geometries are decoded here too, from the verified flatbuffer, so
+//! that every type the specification has (curves, surfaces, collections, Z and M) is read.
 
 use std::io::Read;
 
 use flatgeobuf::{ColumnType, GeometryType, Header};
-use geozero::geo_types::GeoWriter;
 
-use super::validate::check_geometry;
-use super::{Budget, SourceError};
-use crate::feature::{Feature, FeatureSet, Field, FieldType, StringInterner, Value};
+use super::geometry::{Kind, MAX_DEPTH, Raw, assemble};
+use super::{Budget, Collected, DeclaredCrs, Decoded, SourceError};
+use crate::feature::{Feature, Field, FieldType, StringInterner, Value};
 
 const MAGIC: [u8; 3] = *b"fgb";
 /// Size of one packed R-tree node: four f64 and a u64 offset.
@@ -36,11 +36,7 @@ fn truncated(e: std::io::Error, what: &str) -> SourceError {
 /// Reads a FlatGeobuf stream of exactly `len` bytes, one feature at a time: only the
 /// header and the current feature are ever buffered, and every size the file claims is
 /// checked against the bytes that remain before anything is allocated for it.
-pub fn read<R: Read>(
-    mut input: R,
-    len: u64,
-    budget: &mut Budget,
-) -> Result<FeatureSet, SourceError> {
+pub fn read<R: Read>(mut input: R, len: u64, budget: &mut Budget) -> Result<Decoded, SourceError> {
     let mut prefix = [0u8; 12];
     if len < 12 {
         return Err(bad("missing FlatGeobuf magic bytes"));
@@ -67,13 +63,11 @@ pub fn read<R: Read>(
         .map_err(|e| truncated(e, "the header"))?;
     let header = flatgeobuf::size_prefixed_root_as_header(&header_bytes)
         .map_err(|e| bad(format!("corrupt header: {e}")))?;
-    check_crs(&header)?;
-    if !is_supported(header.geometry_type()) {
-        return Err(bad(format!(
-            "unsupported geometry type {:?}",
-            header.geometry_type()
-        )));
-    }
+    let crs = declared_crs(&header);
+    let header_kind = match header.geometry_type() {
+        GeometryType::Unknown => None,
+        ty => Some(kind_of(ty).ok_or_else(|| bad(format!("unsupported geometry type {ty:?}")))?),
+    };
 
     let remaining = len - 12 - header_len;
     let count = header.features_count();
@@ -102,12 +96,11 @@ pub fn read<R: Read>(
             field_type: field_type(*ty),
         })
         .collect();
-    let geometry_type = header.geometry_type();
     let mut strings = StringInterner::default();
+    let mut collected = Collected::new(budget);
     // The count is only a claim: reserve for at most a modest number up front.
-    let mut features = Vec::with_capacity(count.min(1 << 16) as usize);
+    collected.features.reserve(count.min(1 << 16) as usize);
     let mut position = 0u64;
-    let mut invalid_geometries = Vec::new();
     let mut buffer = Vec::new();
 
     while left > 0 {
@@ -139,49 +132,104 @@ pub fn read<R: Read>(
             feature: position,
             reason,
         };
-        let Some(geometry) = feature.geometry() else {
-            continue; // a feature without geometry cannot be mapped; its id stays reserved
+        let decoded = match feature.geometry() {
+            Some(g) => decode(g, header_kind, 0),
+            None => Ok(None),
         };
-        let mut writer = GeoWriter::new();
-        let geometry = match geometry.process(&mut writer, geometry_type) {
-            Ok(()) => writer
-                .take_geometry()
-                .ok_or_else(|| "empty geometry".to_string()),
-            Err(e) => Err(format!("unreadable geometry: {e}")),
-        }
-        .and_then(|g| check_geometry(&g).map(|()| g));
-        let geometry = match geometry {
-            Ok(g) => g,
-            Err(reason) => {
-                invalid_geometries.push((position, reason));
-                continue;
-            }
+        // A feature without geometry cannot be mapped; its id stays reserved.
+        let Some(geometry) = collected.geometry(position, decoded) else {
+            continue;
         };
         let mut properties = vec![Value::Null; fields.len()];
         if let Some(props) = feature.properties() {
             decode_properties(props.bytes(), &columns, &mut properties, &mut strings)
                 .map_err(invalid)?;
         }
-        budget.keep(
-            &mut features,
-            Feature {
-                id: position,
-                geometry,
-                properties,
-            },
-        )?;
+        collected.keep(Feature {
+            id: position,
+            geometry,
+            properties,
+        })?;
     }
     if count != 0 && position != count {
         return Err(bad(format!(
             "header claims {count} features but the file holds {position} (truncated or corrupt)"
         )));
     }
-    Ok(FeatureSet {
-        fields,
-        features,
-        warnings: Vec::new(),
-        invalid: invalid_geometries,
-    })
+    Ok(collected.finish(fields, Vec::new(), crs))
+}
+
+/// The geometry of one feature as the server's 2D model; `Ok(None)` when it is empty.
+/// `inherited` is the header's type, which features of typed files do not repeat.
+fn decode(
+    geometry: flatgeobuf::Geometry,
+    inherited: Option<Kind>,
+    depth: usize,
+) -> Result<Option<geo::Geometry>, String> {
+    let (kind, raw) = raw(geometry, inherited, depth)?;
+    assemble(kind, raw)
+}
+
+fn raw(
+    geometry: flatgeobuf::Geometry,
+    inherited: Option<Kind>,
+    depth: usize,
+) -> Result<(Kind, Raw), String> {
+    if depth > MAX_DEPTH {
+        return Err(format!("geometry nested deeper than {MAX_DEPTH} levels"));
+    }
+    let kind = match geometry.type_() {
+        GeometryType::Unknown => inherited.ok_or("a geometry of unknown type")?,
+        ty => kind_of(ty).ok_or_else(|| format!("unsupported geometry type {ty:?}"))?,
+    };
+    if let Some(parts) = geometry.parts() {
+        // The parts of a MultiPolygon (or a surface) may leave their type to the parent.
+        let part_default = match kind {
+            Kind::MultiPolygon | Kind::PolyhedralSurface | Kind::MultiSurface => {
+                Some(Kind::Polygon)
+            }
+            Kind::Tin => Some(Kind::Triangle),
+            Kind::MultiLineString => Some(Kind::LineString),
+            Kind::MultiPoint => Some(Kind::Point),
+            _ => None,
+        };
+        let parts = parts
+            .iter()
+            .map(|part| raw(part, part_default, depth + 1))
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok((kind, Raw::Parts(parts)));
+    }
+    let coords: Vec<geo::Coord> = match geometry.xy() {
+        Some(xy) if xy.len() % 2 != 0 => return Err("odd number of coordinate values".into()),
+        Some(xy) => (0..xy.len() / 2)
+            .map(|i| geo::Coord {
+                x: xy.get(2 * i),
+                y: xy.get(2 * i + 1),
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let Some(ends) = geometry.ends().filter(|e| !e.is_empty()) else {
+        return Ok((kind, Raw::Coords(coords)));
+    };
+    let mut rings = Vec::with_capacity(ends.len());
+    let mut start = 0usize;
+    for end in ends.iter() {
+        let end = end as usize;
+        if end < start || end > coords.len() {
+            return Err(format!(
+                "part end {end} is out of order or beyond the {} positions",
+                coords.len()
+            ));
+        }
+        rings.push(coords[start..end].to_vec());
+        start = end;
+    }
+    Ok((kind, Raw::Rings(rings)))
+}
+
+fn kind_of(ty: GeometryType) -> Option<Kind> {
+    Kind::from_code(u32::from(ty.0))
 }
 
 /// The packed R-tree size for `count` items, with overflow checked (the crate's own
@@ -193,30 +241,40 @@ fn index_size(count: u64, node_size: u16) -> Option<u64> {
     if node_size < 2 {
         return None;
     }
+    // As the specification's `calcTreeSize`: levels are added until one holds a single
+    // node, so even a one-feature file has a root above its leaf.
     let node_size = u64::from(node_size);
     let mut level = count;
     let mut nodes = count;
-    while level > 1 {
+    loop {
         level = level.div_ceil(node_size);
         nodes = nodes.checked_add(level)?;
+        if level == 1 {
+            break;
+        }
     }
     nodes.checked_mul(INDEX_NODE_BYTES)
 }
 
-fn check_crs(header: &Header) -> Result<(), SourceError> {
-    let Some(crs) = header.crs() else {
-        return Ok(());
-    };
+/// What the header says the CRS is: its code when it has one, else its WKT.
+fn declared_crs(header: &Header) -> Option<DeclaredCrs> {
+    let crs = header.crs()?;
     let org = crs.org().unwrap_or("EPSG");
-    let code = crs.code();
-    let lonlat = (org.eq_ignore_ascii_case("EPSG") && (code == 4326 || code == 0))
-        || (org.eq_ignore_ascii_case("OGC") && crs.code_string() == Some("CRS84"));
-    if lonlat {
-        Ok(())
-    } else {
-        let name = crs.name().map(|n| format!(" ({n})")).unwrap_or_default();
-        Err(SourceError::Crs(format!("{org}:{code}{name}")))
+    if org.eq_ignore_ascii_case("OGC") && crs.code_string() == Some("CRS84") {
+        return None;
     }
+    if org.eq_ignore_ascii_case("EPSG") && crs.code() > 0 {
+        return Some(DeclaredCrs::Epsg(crs.code() as u32));
+    }
+    if let Some(wkt) = crs.wkt().filter(|w| !w.trim().is_empty()) {
+        return Some(DeclaredCrs::Wkt(wkt.to_string()));
+    }
+    if let Some(code) = crs.code_string().filter(|c| !c.is_empty()) {
+        return Some(DeclaredCrs::Name(format!("{org}:{code}")));
+    }
+    // An EPSG entry with code 0 and nothing else says nothing: GDAL writes that for an
+    // unknown CRS, and such files are taken as longitude/latitude, as GDAL shows them.
+    None
 }
 
 fn columns(header: &Header) -> Result<Vec<(String, ColumnType)>, SourceError> {
@@ -243,9 +301,9 @@ fn field_type(ty: ColumnType) -> FieldType {
         | ColumnType::UShort
         | ColumnType::Int
         | ColumnType::UInt
-        | ColumnType::Long
-        | ColumnType::ULong => FieldType::Integer,
-        ColumnType::Float | ColumnType::Double => FieldType::Number,
+        | ColumnType::Long => FieldType::Integer,
+        // Above i64::MAX a ULong has no exact integer here; GDAL reads it as Real too.
+        ColumnType::ULong | ColumnType::Float | ColumnType::Double => FieldType::Number,
         _ => FieldType::String,
     }
 }
@@ -293,15 +351,13 @@ fn decode_properties(
                 let b = fixed(4, &mut at)?;
                 Value::Int(i64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])))
             }
-            ColumnType::Long | ColumnType::ULong => {
+            ColumnType::Long => {
                 let b: [u8; 8] = fixed(8, &mut at)?.try_into().map_err(|_| "bad long")?;
-                if *ty == ColumnType::Long {
-                    Value::Int(i64::from_le_bytes(b))
-                } else {
-                    i64::try_from(u64::from_le_bytes(b))
-                        .map(Value::Int)
-                        .unwrap_or(Value::Float(u64::from_le_bytes(b) as f64))
-                }
+                Value::Int(i64::from_le_bytes(b))
+            }
+            ColumnType::ULong => {
+                let b: [u8; 8] = fixed(8, &mut at)?.try_into().map_err(|_| "bad ulong")?;
+                Value::Float(u64::from_le_bytes(b) as f64)
             }
             ColumnType::Float => {
                 let b = fixed(4, &mut at)?;
@@ -315,9 +371,14 @@ fn decode_properties(
                 let b = fixed(4, &mut at)?;
                 let len = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
                 let raw = take(&mut at, len)?;
-                let text = std::str::from_utf8(raw)
-                    .map_err(|_| format!("property {name:?} is not valid UTF-8"))?;
-                Value::String(strings.intern(text))
+                if *ty == ColumnType::Binary {
+                    // As GDAL writes binary fields to text formats: upper-case hex.
+                    Value::String(strings.intern(&super::binary_text(raw)))
+                } else {
+                    let text = std::str::from_utf8(raw)
+                        .map_err(|_| format!("property {name:?} is not valid UTF-8"))?;
+                    Value::String(strings.intern(text))
+                }
             }
             other => {
                 return Err(format!(
@@ -328,19 +389,4 @@ fn decode_properties(
         out[usize::from(idx)] = value;
     }
     Ok(())
-}
-
-/// Geometry types a FlatGeobuf header may announce that this server can serve.
-fn is_supported(ty: GeometryType) -> bool {
-    matches!(
-        ty,
-        GeometryType::Unknown
-            | GeometryType::Point
-            | GeometryType::MultiPoint
-            | GeometryType::LineString
-            | GeometryType::MultiLineString
-            | GeometryType::Polygon
-            | GeometryType::MultiPolygon
-            | GeometryType::GeometryCollection
-    )
 }

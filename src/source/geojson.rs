@@ -11,8 +11,8 @@ use std::io::Read;
 use serde::Deserializer as _;
 use serde::de::{DeserializeSeed, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::validate::check_geometry;
-use super::{Budget, SourceError};
+use super::validate::check_decoded;
+use super::{Budget, DeclaredCrs, Decoded, SourceError};
 use crate::feature::{Feature, FeatureSet, Field, FieldType, StringInterner, Value};
 
 type JsonObject = serde_json::Map<String, serde_json::Value>;
@@ -21,7 +21,7 @@ fn bad(message: impl Into<String>) -> SourceError {
     SourceError::GeoJson(message.into())
 }
 
-pub fn read<R: Read>(input: R, budget: &mut Budget) -> Result<FeatureSet, SourceError> {
+pub fn read<R: Read>(input: R, budget: &mut Budget) -> Result<Decoded, SourceError> {
     let mut builder = Builder::new(budget);
     let mut de = serde_json::Deserializer::from_reader(input);
     let parsed = de
@@ -34,9 +34,7 @@ pub fn read<R: Read>(input: R, budget: &mut Budget) -> Result<FeatureSet, Source
         return Err(error);
     }
     let document = parsed.map_err(|e| bad(format!("invalid JSON: {e}")))?;
-    if let Some(crs) = &document.crs {
-        check_legacy_crs(crs)?;
-    }
+    let crs = document.crs.as_ref().map(legacy_crs).transpose()?.flatten();
     let kind = document
         .kind
         .ok_or_else(|| bad("the top-level object has no \"type\" member"))?;
@@ -65,7 +63,10 @@ pub fn read<R: Read>(input: R, budget: &mut Budget) -> Result<FeatureSet, Source
             })?;
         }
     }
-    builder.finish()
+    Ok(Decoded {
+        set: builder.finish()?,
+        crs,
+    })
 }
 
 /// What the top level said, besides the features already streamed into the builder.
@@ -197,7 +198,7 @@ impl<'a> Builder<'a> {
         }
         let geometry = match geo::Geometry::<f64>::try_from(geometry.value)
             .map_err(|e| format!("invalid geometry: {e}"))
-            .and_then(|g| check_geometry(&g).map(|()| g))
+            .and_then(check_decoded)
         {
             Ok(g) => g,
             Err(reason) => {
@@ -258,7 +259,7 @@ impl<'a> Builder<'a> {
         for feature in &mut self.features {
             feature.properties.resize(self.fields.len(), Value::Null);
             for (value, field) in feature.properties.iter_mut().zip(&self.fields) {
-                convert(value, field.field_type, &mut self.strings);
+                value.conform(field.field_type, &mut self.strings);
             }
         }
         let mut warnings = Vec::new();
@@ -273,6 +274,7 @@ impl<'a> Builder<'a> {
             features: self.features,
             warnings,
             invalid: self.invalid,
+            crs: None,
         })
     }
 }
@@ -298,22 +300,27 @@ fn unclosed_ring(value: &geojson::Value) -> Option<String> {
     None
 }
 
-/// GeoJSON 2008's `crs` member is obsolete, but files still carry it; honour what it says.
-fn check_legacy_crs(crs: &serde_json::Value) -> Result<(), SourceError> {
-    let name = crs
-        .pointer("/properties/name")
-        .and_then(|n| n.as_str())
-        .unwrap_or_default();
-    let upper = name.to_ascii_uppercase();
-    let lonlat = upper.ends_with("CRS84")
-        || upper.ends_with("EPSG::4326")
-        || upper.ends_with("EPSG:4326")
-        || upper.ends_with("EPSG/0/4326");
-    if lonlat {
-        Ok(())
-    } else {
-        Err(SourceError::Crs(name.to_string()))
+/// GeoJSON 2008's `crs` member is obsolete, but files still carry it; honour what it says:
+/// a named CRS (`urn:ogc:def:crs:EPSG::3405`) or the 2008 `EPSG` type with a code.
+fn legacy_crs(crs: &serde_json::Value) -> Result<Option<DeclaredCrs>, SourceError> {
+    if let Some(name) = crs.pointer("/properties/name").and_then(|n| n.as_str()) {
+        return Ok(Some(DeclaredCrs::Name(name.to_string())));
     }
+    if let Some(code) = crs.pointer("/properties/code").and_then(|c| {
+        c.as_u64()
+            .or_else(|| c.as_str().and_then(|s| s.trim().parse().ok()))
+    }) {
+        return Ok(Some(DeclaredCrs::Epsg(
+            u32::try_from(code).unwrap_or(u32::MAX),
+        )));
+    }
+    if crs.is_null() {
+        return Ok(None);
+    }
+    Err(bad(format!(
+        "the crs member {} names no CRS this server can identify (expected {{\"type\": \"name\", \"properties\": {{\"name\": \"EPSG:<code>\"}}}})",
+        crate::feature::abbreviate(&crs.to_string(), 120)
+    )))
 }
 
 fn json_type(value: &serde_json::Value) -> Option<FieldType> {
@@ -340,22 +347,4 @@ fn own_value(value: &serde_json::Value, strings: &mut StringInterner) -> Value {
         J::String(s) => Value::String(strings.intern(s)),
         other => Value::String(strings.intern(&other.to_string())),
     }
-}
-
-/// Brings a value to its column's final type: integers in a number column become floats,
-/// anything in a text column becomes the text it was written as.
-fn convert(value: &mut Value, ty: FieldType, strings: &mut StringInterner) {
-    let text = match (&*value, ty) {
-        (Value::Int(i), FieldType::Number) => {
-            *value = Value::Float(*i as f64);
-            return;
-        }
-        (Value::Bool(b), FieldType::String) => b.to_string(),
-        (Value::Int(i), FieldType::String) => i.to_string(),
-        (Value::Float(f), FieldType::String) => serde_json::Number::from_f64(*f)
-            .map(|n| n.to_string())
-            .unwrap_or_default(),
-        _ => return,
-    };
-    *value = Value::String(strings.intern(&text));
 }

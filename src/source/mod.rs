@@ -1,27 +1,42 @@
-//! Reading layer files (FlatGeobuf, GeoJSON, CSV) into validated [`FeatureSet`]s.
+//! Reading layer files (FlatGeobuf, GeoJSON, CSV, zipped Shapefile, GeoPackage) into
+//! validated [`FeatureSet`]s in WGS 84 longitude/latitude.
 //!
 //! Every reader streams its input a feature at a time, trusts nothing in the file, and runs
 //! inside [`std::panic::catch_unwind`]: a parser bug on hostile input becomes an error
-//! for that one file, never a crashed server. Uploads go through the same path.
+//! for that one file, never a crashed server. Uploads go through the same path. Readers
+//! decode in the file's own CRS; [`finish`] then reprojects (see [`crate::crs`]) and checks
+//! that every position is a longitude/latitude.
 
 mod csv;
 mod fgb;
 mod geojson;
+mod geometry;
+mod gpkg;
+mod shapefile;
 mod validate;
+mod wkb;
 
-use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
-use std::path::Path;
+use std::io::{BufReader, Cursor, Read, Seek};
+use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
+
+use crate::crs::{self, CrsError, Declared, Reprojector};
 use crate::feature::{Feature, FeatureSet};
+pub use geometry::stroke_circular_string;
 
 /// Files larger than this are refused before being read, so one bad path cannot exhaust memory.
 pub const MAX_FILE_BYTES: u64 = 2 << 30;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Format {
     FlatGeobuf,
     GeoJson,
     Csv,
+    /// A zip holding one Shapefile (`.shp`, `.shx`, `.dbf`, optional `.prj`, `.cpg`), or,
+    /// in `data/`, a `.shp` beside its sibling files.
+    Shapefile,
+    GeoPackage,
 }
 
 impl Format {
@@ -31,6 +46,8 @@ impl Format {
             "fgb" => Some(Format::FlatGeobuf),
             "geojson" | "json" => Some(Format::GeoJson),
             "csv" => Some(Format::Csv),
+            "zip" | "shp" => Some(Format::Shapefile),
+            "gpkg" => Some(Format::GeoPackage),
             _ => None,
         }
     }
@@ -41,6 +58,8 @@ impl Format {
             Format::FlatGeobuf => "application/flatgeobuf",
             Format::GeoJson => "application/geo+json",
             Format::Csv => "text/csv",
+            Format::Shapefile => "application/zip",
+            Format::GeoPackage => "application/geopackage+sqlite3",
         }
     }
 
@@ -52,6 +71,12 @@ impl Format {
             "application/flatgeobuf" | "application/x-flatgeobuf" => Some(Format::FlatGeobuf),
             "application/geo+json" | "application/json" => Some(Format::GeoJson),
             "text/csv" => Some(Format::Csv),
+            "application/zip" | "application/x-zip-compressed" | "application/x-zip" => {
+                Some(Format::Shapefile)
+            }
+            "application/geopackage+sqlite3"
+            | "application/x-sqlite3"
+            | "application/vnd.sqlite3" => Some(Format::GeoPackage),
             _ => None,
         }
     }
@@ -62,8 +87,56 @@ impl Format {
             Format::FlatGeobuf => "fgb",
             Format::GeoJson => "geojson",
             Format::Csv => "csv",
+            Format::Shapefile => "zip",
+            Format::GeoPackage => "gpkg",
         }
     }
+
+    /// FlatGeobuf, GeoJSON and CSV are read front to back from any stream; a zip and a
+    /// GeoPackage need random access to a file.
+    fn streams(self) -> bool {
+        matches!(self, Format::FlatGeobuf | Format::GeoJson | Format::Csv)
+    }
+}
+
+/// How to read a file, beyond what the file says itself. Uploads take these as query
+/// parameters, and they are stored with each version so it reads the same way again.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadOptions {
+    /// The EPSG code of the file's CRS, for files that declare none (CSV x/y columns, a
+    /// Shapefile without `.prj`). A file that declares another is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crs: Option<u32>,
+    /// The GeoPackage table, or the Shapefile in a zip holding several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<String>,
+    /// The text encoding of a `.dbf` that names none (no `.cpg`, no language byte).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<String>,
+}
+
+/// A CRS as a file declares it, before it is identified.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeclaredCrs {
+    Epsg(u32),
+    Name(String),
+    Wkt(String),
+}
+
+impl DeclaredCrs {
+    fn as_declared(&self) -> Declared<'_> {
+        match self {
+            DeclaredCrs::Epsg(code) => Declared::Epsg(*code),
+            DeclaredCrs::Name(name) => Declared::Name(name),
+            DeclaredCrs::Wkt(wkt) => Declared::Wkt(wkt),
+        }
+    }
+}
+
+/// What a reader decoded: features in the file's own CRS, and that CRS.
+pub struct Decoded {
+    pub set: FeatureSet,
+    pub crs: Option<DeclaredCrs>,
 }
 
 /// Why a file could not become a layer. The message is meant for the person who made the file.
@@ -71,7 +144,9 @@ impl Format {
 pub enum SourceError {
     #[error("cannot read file: {0}")]
     Io(#[from] std::io::Error),
-    #[error("unsupported file type (expected .fgb, .geojson or .csv)")]
+    #[error(
+        "unsupported file type (expected .fgb, .geojson, .csv, .gpkg, or a Shapefile as .zip or .shp)"
+    )]
     UnsupportedFormat,
     #[error("file is {0} bytes, larger than the {MAX_FILE_BYTES}-byte limit")]
     TooLarge(u64),
@@ -81,10 +156,16 @@ pub enum SourceError {
     GeoJson(String),
     #[error("not valid CSV: {0}")]
     Csv(String),
-    #[error(
-        "unsupported coordinate reference system {0}: only EPSG:4326 / OGC:CRS84 longitude/latitude is accepted"
-    )]
-    Crs(String),
+    #[error("not a usable zipped Shapefile: {0}")]
+    Zip(String),
+    #[error("not a valid Shapefile: {0}")]
+    Shapefile(String),
+    #[error("not a usable GeoPackage: {0}")]
+    GeoPackage(String),
+    #[error("{0}")]
+    Crs(#[from] CrsError),
+    #[error("{0}")]
+    Options(String),
     #[error("feature {feature}: {reason}")]
     InvalidFeature { feature: u64, reason: String },
     #[error(
@@ -105,6 +186,11 @@ pub struct FileContents {
 /// Reads and validates one layer file; the error does not include the path (the caller adds it).
 /// The file is streamed, never held in memory whole: one pass hashes it, one parses it.
 pub fn read_path(path: &Path) -> Result<FileContents, SourceError> {
+    read_path_with(path, &ReadOptions::default())
+}
+
+/// [`read_path`] with the options an upload was made with.
+pub fn read_path_with(path: &Path, options: &ReadOptions) -> Result<FileContents, SourceError> {
     let format = Format::from_path(path).ok_or(SourceError::UnsupportedFormat)?;
     let mut file = std::fs::File::open(path)?;
     let len = file.metadata()?.len();
@@ -112,13 +198,36 @@ pub fn read_path(path: &Path) -> Result<FileContents, SourceError> {
         return Err(SourceError::TooLarge(len));
     }
     let content_hash = content_hash(&mut file)?;
-    file.seek(SeekFrom::Start(0))?;
-    let input = BufReader::with_capacity(1 << 16, file);
-    let set = read_stream(input, len, format, Budget::UNLIMITED)?;
+    drop(file);
+    let set = read_file(path, format, options, Budget::UNLIMITED)?;
     Ok(FileContents {
         features: first_invalid_fails(set)?,
         content_hash,
     })
+}
+
+/// Reads a file of a known format: features with unusable geometries are left out and listed
+/// in `invalid` (an upload's report names all of them), and the decoded features must fit in
+/// `budget`.
+pub fn read_file(
+    path: &Path,
+    format: Format,
+    options: &ReadOptions,
+    mut budget: Budget,
+) -> Result<FeatureSet, SourceError> {
+    let budget = &mut budget;
+    let decoded = contain(|| {
+        if format.streams() {
+            let file = std::fs::File::open(path)?;
+            let len = file.metadata()?.len();
+            decode_stream(BufReader::with_capacity(1 << 16, file), len, format, budget)
+        } else if format == Format::GeoPackage {
+            gpkg::read(path, options, budget)
+        } else {
+            shapefile::read(path, options, budget)
+        }
+    })?;
+    finish(decoded, options)
 }
 
 /// The xxh3 hash of everything `input` yields: a layer's version, and so its tiles' ETags.
@@ -148,28 +257,50 @@ pub fn read_bytes_lenient(bytes: &[u8], format: Format) -> Result<FeatureSet, So
         Cursor::new(bytes),
         bytes.len() as u64,
         format,
+        &ReadOptions::default(),
         Budget::UNLIMITED,
     )
 }
 
-/// The streaming reader behind every other: `input` holds exactly `len` bytes (FlatGeobuf
-/// checks its header's claims against it). Memory grows with the features kept, not with
-/// the file: features are decoded one at a time. Features with unusable geometries are
-/// listed in `invalid`, as in [`read_bytes_lenient`]. Panics inside the third-party parsers
-/// are contained, and the decoded features must fit in `budget`.
+/// The reader behind every other for bytes that are not in a file: `input` holds exactly
+/// `len` bytes (FlatGeobuf checks its header's claims against it). Memory grows with the
+/// features kept, not with the file: features are decoded one at a time. A zip or a
+/// GeoPackage, which need random access, is first copied to a scratch file.
 pub fn read_stream<R: Read + Seek>(
+    mut input: R,
+    len: u64,
+    format: Format,
+    options: &ReadOptions,
+    mut budget: Budget,
+) -> Result<FeatureSet, SourceError> {
+    if !format.streams() {
+        let scratch = ScratchDir::new()?;
+        let path = scratch.path().join(format!("input.{}", format.extension()));
+        std::io::copy(&mut input, &mut std::fs::File::create(&path)?)?;
+        return read_file(&path, format, options, budget);
+    }
+    let budget_ref = &mut budget;
+    let decoded = contain(|| decode_stream(input, len, format, budget_ref))?;
+    finish(decoded, options)
+}
+
+fn decode_stream<R: Read + Seek>(
     input: R,
     len: u64,
     format: Format,
-    mut budget: Budget,
-) -> Result<FeatureSet, SourceError> {
-    let budget = &mut budget;
-    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match format {
+    budget: &mut Budget,
+) -> Result<Decoded, SourceError> {
+    match format {
         Format::FlatGeobuf => fgb::read(input, len, budget),
         Format::GeoJson => geojson::read(input, budget),
         Format::Csv => csv::read(input, budget),
-    }));
-    match parsed {
+        Format::Shapefile | Format::GeoPackage => Err(SourceError::UnsupportedFormat),
+    }
+}
+
+/// Runs a reader with panics contained: a parser bug becomes an error for this file.
+fn contain<T>(read: impl FnOnce() -> Result<T, SourceError>) -> Result<T, SourceError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)) {
         Ok(result) => result,
         Err(panic) => {
             let message = panic
@@ -179,6 +310,181 @@ pub fn read_stream<R: Read + Seek>(
                 .unwrap_or_else(|| "unknown panic".to_string());
             Err(SourceError::ParserPanic(message))
         }
+    }
+}
+
+/// Settles the CRS and brings every feature to WGS 84 longitude/latitude: reprojected when
+/// the file (or `?crs=`) names another CRS, then checked to be within range. A feature that
+/// fails either moves to `invalid`, with the reason.
+fn finish(decoded: Decoded, options: &ReadOptions) -> Result<FeatureSet, SourceError> {
+    let Decoded { mut set, crs } = decoded;
+    let reprojector = resolve_crs(crs.as_ref(), options)?;
+    let hint = match &reprojector {
+        Some(r) => format!(
+            "after reprojection from {}: is that the file's CRS?",
+            r.label
+        ),
+        None if crs.is_some() || options.crs.is_some() => {
+            "the file is in WGS 84 longitude/latitude".to_string()
+        }
+        None => "the file declares no coordinate reference system, so longitude/latitude \
+                 is assumed; if it is projected, name its CRS with ?crs=EPSG:<code>"
+            .to_string(),
+    };
+    let mut failed: Vec<(u64, String)> = Vec::new();
+    set.features.retain_mut(|feature: &mut Feature| {
+        let checked = match &reprojector {
+            Some(r) => r.apply(&mut feature.geometry),
+            None => Ok(()),
+        }
+        .and_then(|()| validate::check_range(&feature.geometry, &hint));
+        match checked {
+            Ok(()) => true,
+            Err(reason) => {
+                failed.push((feature.id, reason));
+                false
+            }
+        }
+    });
+    if !failed.is_empty() {
+        set.invalid.extend(failed);
+        set.invalid.sort_by_key(|(position, _)| *position);
+    }
+    if let Some(note) = reprojector.as_ref().and_then(|r| r.ballpark.clone()) {
+        set.warnings.push(note);
+    }
+    set.crs = reprojector.map(|r| r.label);
+    Ok(set)
+}
+
+/// The file's declared CRS, or `?crs=` for a file that declares none.
+fn resolve_crs(
+    declared: Option<&DeclaredCrs>,
+    options: &ReadOptions,
+) -> Result<Option<Reprojector>, SourceError> {
+    match (declared, options.crs) {
+        (None, None) => Ok(None),
+        (None, Some(code)) => Ok(crs::by_code(code)?),
+        (Some(declared), None) => Ok(crs::identify(declared.as_declared())?),
+        (Some(declared), Some(code)) => {
+            let from_file = crs::identify(declared.as_declared())?;
+            let file_code = from_file.as_ref().map_or(4326, |r| u32::from(r.epsg));
+            if file_code == code || (from_file.is_none() && crs::by_code(code)?.is_none()) {
+                Ok(from_file)
+            } else {
+                Err(SourceError::Options(format!(
+                    "?crs=EPSG:{code} contradicts the file, which declares {}; leave ?crs out",
+                    from_file.map_or("WGS 84 longitude/latitude".to_string(), |r| r.label)
+                )))
+            }
+        }
+    }
+}
+
+/// What a reader collects as it goes: kept features (charged to the budget), features whose
+/// geometry is unusable (with the reason), and how many had no geometry at all.
+pub(crate) struct Collected<'a> {
+    pub features: Vec<Feature>,
+    pub invalid: Vec<(u64, String)>,
+    without_geometry: usize,
+    budget: &'a mut Budget,
+}
+
+impl<'a> Collected<'a> {
+    pub fn new(budget: &'a mut Budget) -> Collected<'a> {
+        Collected {
+            features: Vec::new(),
+            invalid: Vec::new(),
+            without_geometry: 0,
+            budget,
+        }
+    }
+
+    /// Sorts a decoded geometry: `Some` to keep (finite, non-empty), `None` when the feature
+    /// has none or an unusable one, which is counted or listed here.
+    pub fn geometry(
+        &mut self,
+        position: u64,
+        decoded: Result<Option<geo::Geometry>, String>,
+    ) -> Option<geo::Geometry> {
+        match decoded.and_then(|g| g.map(validate::check_decoded).transpose()) {
+            Ok(Some(g)) => Some(g),
+            Ok(None) => {
+                self.without_geometry += 1;
+                None
+            }
+            Err(reason) => {
+                self.invalid.push((position, reason));
+                None
+            }
+        }
+    }
+
+    /// Keeps a feature, or refuses the file once the memory budget is spent.
+    pub fn keep(&mut self, feature: Feature) -> Result<(), SourceError> {
+        self.budget.keep(&mut self.features, feature)
+    }
+
+    pub fn finish(
+        self,
+        fields: Vec<crate::feature::Field>,
+        mut warnings: Vec<String>,
+        crs: Option<DeclaredCrs>,
+    ) -> Decoded {
+        if self.without_geometry > 0 {
+            warnings.push(format!(
+                "{} feature(s) without geometry (or with an empty one) were skipped",
+                self.without_geometry
+            ));
+        }
+        Decoded {
+            set: FeatureSet {
+                fields,
+                features: self.features,
+                warnings,
+                invalid: self.invalid,
+                crs: None,
+            },
+            crs,
+        }
+    }
+}
+
+/// Binary values as text, as GDAL writes them to text formats: upper-case hex.
+pub(crate) fn binary_text(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    out
+}
+
+/// A private directory for files a reader unpacks, removed with everything in it when dropped.
+pub(crate) struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    pub(crate) fn new() -> std::io::Result<ScratchDir> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "amis-read-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&path)?;
+        Ok(ScratchDir(path))
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -201,13 +507,17 @@ impl Budget {
     }
 
     /// Charges `feature` and keeps it, or refuses once the limit is passed.
-    fn keep(&mut self, features: &mut Vec<Feature>, feature: Feature) -> Result<(), SourceError> {
+    pub(crate) fn keep(
+        &mut self,
+        features: &mut Vec<Feature>,
+        feature: Feature,
+    ) -> Result<(), SourceError> {
         self.charge(feature.approx_bytes())?;
         features.push(feature);
         Ok(())
     }
 
-    fn charge(&mut self, bytes: u64) -> Result<(), SourceError> {
+    pub(crate) fn charge(&mut self, bytes: u64) -> Result<(), SourceError> {
         self.used = self.used.saturating_add(bytes);
         if self.used > self.limit {
             Err(SourceError::OverBudget(self.limit))

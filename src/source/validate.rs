@@ -1,10 +1,11 @@
-//! Coordinate checks shared by all readers.
+//! Coordinate checks shared by all readers: finite, non-empty positions when decoded, and
+//! positions within longitude/latitude once reprojected.
 
 use geo::{CoordsIter, Geometry};
 
-/// Refuses NaN, infinite and out-of-range coordinates and empty geometries, so that
-/// nothing downstream (projection, R-tree, tile clipping) ever sees them.
-pub fn check_geometry(geometry: &Geometry<f64>) -> Result<(), String> {
+/// Refuses NaN and infinite coordinates and empty geometries, so that nothing downstream
+/// (reprojection, R-tree, tile clipping) ever sees them.
+pub fn check_decoded(geometry: Geometry<f64>) -> Result<Geometry<f64>, String> {
     if geometry.coords_count() == 0 {
         return Err("empty geometry".into());
     }
@@ -15,10 +16,17 @@ pub fn check_geometry(geometry: &Geometry<f64>) -> Result<(), String> {
                 c.x, c.y
             ));
         }
+    }
+    Ok(geometry)
+}
+
+/// Refuses positions outside longitude −180…180 / latitude −90…90. `hint` says what to do
+/// about it, which depends on whether the file declared a CRS.
+pub fn check_range(geometry: &Geometry<f64>, hint: &str) -> Result<(), String> {
+    for c in geometry.coords_iter() {
         if !(-180.0..=180.0).contains(&c.x) || !(-90.0..=90.0).contains(&c.y) {
             return Err(format!(
-                "coordinate ({}, {}) is outside longitude -180..180 / latitude -90..90 \
-                 (is the file in EPSG:4326?)",
+                "coordinate ({}, {}) is outside longitude -180..180 / latitude -90..90 ({hint})",
                 c.x, c.y
             ));
         }
@@ -33,11 +41,12 @@ mod tests {
 
     #[test]
     fn refuses_bad_coordinates() {
-        assert!(check_geometry(&point!(x: 100.0, y: 5.0).into()).is_ok());
-        assert!(check_geometry(&point!(x: f64::NAN, y: 5.0).into()).is_err());
-        assert!(check_geometry(&point!(x: 100.0, y: f64::INFINITY).into()).is_err());
-        assert!(check_geometry(&point!(x: 500_000.0, y: 5.0).into()).is_err());
-        assert!(check_geometry(&point!(x: 10.0, y: -91.0).into()).is_err());
-        assert!(check_geometry(&LineString::<f64>::new(vec![]).into()).is_err());
+        assert!(check_decoded(point!(x: 100.0, y: 5.0).into()).is_ok());
+        assert!(check_decoded(point!(x: f64::NAN, y: 5.0).into()).is_err());
+        assert!(check_decoded(point!(x: 100.0, y: f64::INFINITY).into()).is_err());
+        assert!(check_decoded(LineString::<f64>::new(vec![]).into()).is_err());
+        assert!(check_range(&point!(x: 500_000.0, y: 5.0).into(), "").is_err());
+        assert!(check_range(&point!(x: 10.0, y: -91.0).into(), "").is_err());
+        assert!(check_range(&point!(x: 180.0, y: -90.0).into(), "").is_ok());
     }
 }

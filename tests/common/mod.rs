@@ -54,8 +54,21 @@ pub fn layer(id: &str) -> Arc<Layer> {
         .expect("bundled layer exists")
 }
 
+/// A fresh store directory for one test, so no test ever reads or writes a developer's
+/// `./store` (and tests do not share one).
+pub fn temp_store(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("amis-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temporary store");
+    dir
+}
+
 pub fn state() -> AppState {
-    let mut state = AppState::new(Catalog::new(layers().clone()), &ServeArgs::default());
+    let args = ServeArgs {
+        store: temp_store("shared"),
+        ..ServeArgs::default()
+    };
+    let mut state = AppState::new(Catalog::new(layers().clone()), &args);
     state.production = bundled().production.clone();
     state
 }

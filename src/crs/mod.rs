@@ -1,0 +1,464 @@
+//! Coordinate reference systems: identifying the CRS a file declares (an EPSG code, a URN,
+//! or the WKT of a Shapefile `.prj` or GeoPackage), and reprojecting its coordinates to WGS 84
+//! longitude/latitude with the datum shift of the EPSG definition.
+//!
+//! Definitions come from the EPSG dataset as the `crs-definitions` crate packages it (PROJ
+//! strings with `+towgs84`), the projections from `proj4rs` (a pure-Rust port of PROJ's
+//! projection code), so no C library is built or needed at run time. ESRI-style names, which
+//! `.prj` files carry instead of codes, are resolved through `names.tsv`, generated from PROJ's
+//! own database by `scripts/gen-crs-names.sh`.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use geo::{Coord, Geometry};
+use proj4rs::Proj;
+
+/// Why a declared CRS cannot be used. The message names the CRS as the file gave it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CrsError {
+    #[error(
+        "the coordinate reference system {0} is not one this server can identify; name an EPSG code with ?crs=EPSG:<code>, or reproject to EPSG:4326"
+    )]
+    Unidentified(String),
+    #[error(
+        "the coordinate reference system {0} cannot be transformed to WGS 84 here ({1}); reproject to EPSG:4326 first"
+    )]
+    Untransformable(String, String),
+}
+
+/// Datum shifts to WGS 84 that replace the packaged definition's: for each datum of the
+/// region, the EPSG transformation PROJ itself chooses onshore (the most accurate one for the
+/// area), where the packaged PROJ string has another or none. Keyed by the WKT datum name;
+/// `+towgs84` takes the position-vector convention, as EPSG publishes these.
+const DATUM_SHIFTS: &[(&str, &str)] = &[
+    // EPSG:1812 Indian 1975 to WGS 84 (4), Thailand onshore, 3 m (the package has EPSG:1304, 5 m).
+    ("Indian_1975", "293,836,318,0.5,1.6,-2.8,2.1"),
+    // EPSG:1158 Kertau 1968 to WGS 84 (1), West Malaysia and Singapore, 15 m.
+    ("Kertau_1968", "-11,851,5,0,0,0,0"),
+    // EPSG:8659 Kertau (RSO) to WGS 84 (1), the same shift for the RSO realisation.
+    ("Kertau_RSO", "-11,851,5,0,0,0,0"),
+];
+
+/// CRSs whose area of use no EPSG transformation of their datum covers, so PROJ (and with it
+/// GDAL and QGIS) converts them without a datum shift; so does this server, or a file would
+/// land elsewhere here than in the agency's own GIS. EPSG:23946 Indian 1954 / UTM 46N is for
+/// Myanmar west of 96°E; Indian 1954's only transformation (EPSG:1153) is for Thailand.
+const NO_TRANSFORMATION_FOR_AREA: [u16; 1] = [23946];
+
+/// A source CRS and how to bring its coordinates to WGS 84 longitude/latitude.
+pub struct Reprojector {
+    /// How the CRS is named in messages, e.g. `EPSG:24047 (Indian 1975 / UTM zone 47N)`.
+    pub label: String,
+    pub epsg: u16,
+    /// Set when no datum shift to WGS 84 is defined for the CRS's datum, so positions are
+    /// converted without one (PROJ's "ballpark" transformation): says so for the report.
+    pub ballpark: Option<String>,
+    from: Proj,
+    to: Proj,
+}
+
+impl std::fmt::Debug for Reprojector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.label)
+    }
+}
+
+/// What a file says its CRS is, in whichever form its format uses.
+#[derive(Debug, Clone, Copy)]
+pub enum Declared<'a> {
+    /// An EPSG code (FlatGeobuf header, GeoPackage `gpkg_spatial_ref_sys`, `?crs=`).
+    Epsg(u32),
+    /// `EPSG:3405`, `urn:ogc:def:crs:EPSG::3405`, `http://www.opengis.net/def/crs/EPSG/0/3405`,
+    /// `OGC:CRS84` and the like (GeoJSON's legacy `crs` member, `?crs=`).
+    Name(&'a str),
+    /// WKT 1 or 2, ESRI or OGC flavour (Shapefile `.prj`, GeoPackage, FlatGeobuf header).
+    Wkt(&'a str),
+}
+
+/// EPSG codes that are WGS 84 longitude/latitude already (2D, 3D, and the WGS 84 realisations).
+const LONLAT_WGS84: [u32; 3] = [4326, 4979, 4978];
+
+/// Resolves a declared CRS: `None` when coordinates are WGS 84 longitude/latitude already.
+///
+/// ```
+/// use amis_webgis::crs::{Declared, identify};
+/// assert!(identify(Declared::Name("urn:ogc:def:crs:OGC:1.3:CRS84")).unwrap().is_none());
+/// let utm = identify(Declared::Epsg(32647)).unwrap().unwrap();
+/// let c = utm.project(geo::coord! { x: 500_000.0, y: 0.0 }).unwrap();
+/// assert!((c.x - 99.0).abs() < 1e-9 && c.y.abs() < 1e-9);
+/// ```
+pub fn identify(declared: Declared) -> Result<Option<Reprojector>, CrsError> {
+    let code = match declared {
+        Declared::Epsg(code) => code,
+        Declared::Name(name) => match parse_name(name) {
+            Some(NameRef::Lonlat) => return Ok(None),
+            Some(NameRef::Epsg(code)) => code,
+            None => return Err(CrsError::Unidentified(format!("{name:?}"))),
+        },
+        Declared::Wkt(wkt) => match wkt_code(wkt) {
+            Some(code) => code,
+            None => {
+                let name = wkt_name(wkt).unwrap_or_else(|| crate::feature::abbreviate(wkt, 60));
+                return Err(CrsError::Unidentified(format!("{name:?}")));
+            }
+        },
+    };
+    by_code(code)
+}
+
+/// The reprojector for an EPSG code (`None` for WGS 84 longitude/latitude).
+pub fn by_code(code: u32) -> Result<Option<Reprojector>, CrsError> {
+    if LONLAT_WGS84.contains(&code) {
+        return Ok(None);
+    }
+    let def = u16::try_from(code)
+        .ok()
+        .and_then(crs_definitions::from_code)
+        .ok_or_else(|| CrsError::Unidentified(format!("EPSG:{code}")))?;
+    let name = wkt_name(def.wkt).unwrap_or_default();
+    let label = format!("EPSG:{code} ({name})");
+    let shifted = if NO_TRANSFORMATION_FOR_AREA.contains(&def.code) {
+        Err(format!(
+            "no datum shift to WGS 84 is defined for the area of {name}"
+        ))
+    } else {
+        with_datum_shift(def.proj4, def.wkt)
+    };
+    let (proj4, ballpark) = match shifted {
+        Ok(proj4) => (proj4, None),
+        Err(reason) => (
+            def.proj4
+                .split_whitespace()
+                .filter(|p| !p.starts_with("+towgs84="))
+                .collect::<Vec<_>>()
+                .join(" "),
+            Some(reason),
+        ),
+    };
+    if def.proj4.starts_with("+proj=geocent") {
+        return Err(CrsError::Untransformable(
+            label,
+            "geocentric coordinates".into(),
+        ));
+    }
+    if proj4.trim() == "+proj=longlat +datum=WGS84 +no_defs" {
+        return Ok(None);
+    }
+    let from = Proj::from_proj_string(&proj4)
+        .map_err(|e| CrsError::Untransformable(label.clone(), e.to_string()))?;
+    // A ballpark keeps latitude and longitude as they are on the source ellipsoid, as PROJ
+    // does, rather than moving them through an unrelated geocentric conversion.
+    let target = match &ballpark {
+        None => "+proj=longlat +datum=WGS84 +no_defs".to_string(),
+        Some(_) => {
+            let ellipsoid: Vec<&str> = def
+                .proj4
+                .split_whitespace()
+                .filter(|t| {
+                    ["+ellps=", "+a=", "+b=", "+rf=", "+f=", "+R="]
+                        .iter()
+                        .any(|k| t.starts_with(k))
+                })
+                .collect();
+            format!("+proj=longlat {} +no_defs", ellipsoid.join(" "))
+        }
+    };
+    let to = Proj::from_proj_string(&target)
+        .map_err(|e| CrsError::Untransformable(label.clone(), e.to_string()))?;
+    if !from.has_inverse() {
+        return Err(CrsError::Untransformable(
+            label,
+            "the projection has no inverse".into(),
+        ));
+    }
+    let ballpark = ballpark.map(|reason| {
+        format!(
+            "{reason}: positions were converted from {label} without a datum shift (as PROJ's \
+             ballpark transformation does) and may be off by up to a few hundred metres"
+        )
+    });
+    Ok(Some(Reprojector {
+        label,
+        epsg: def.code,
+        ballpark,
+        from,
+        to,
+    }))
+}
+
+/// The PROJ string with the datum shift it needs: the definition's own `+towgs84`, one from
+/// [`DATUM_SHIFTS`], or none for datums that coincide with WGS 84 at the metre level.
+fn with_datum_shift(proj4: &str, wkt: &str) -> Result<String, String> {
+    let datum = wkt_datum(wkt).unwrap_or_default();
+    if let Some((_, shift)) = DATUM_SHIFTS.iter().find(|(name, _)| *name == datum) {
+        let rest: Vec<&str> = proj4
+            .split_whitespace()
+            .filter(|p| !p.starts_with("+towgs84="))
+            .collect();
+        return Ok(format!("{} +towgs84={shift}", rest.join(" ")));
+    }
+    let has_shift = proj4.contains("+towgs84") || proj4.contains("+nadgrids");
+    let wgs84_like = proj4.contains("+datum=WGS84")
+        || proj4.contains("+ellps=WGS84")
+        || proj4.contains("+ellps=GRS80")
+        || proj4.contains("+a=6378137 +b=6378137");
+    if has_shift || wgs84_like {
+        Ok(proj4.to_string())
+    } else {
+        Err(format!(
+            "no datum shift from {} to WGS 84 is defined",
+            if datum.is_empty() {
+                "its datum"
+            } else {
+                &datum
+            }
+        ))
+    }
+}
+
+impl Reprojector {
+    /// One position from the source CRS to WGS 84 longitude/latitude in degrees.
+    pub fn project(&self, c: Coord) -> Result<Coord, String> {
+        let geographic = self.from.is_latlong();
+        let mut point = if geographic {
+            (c.x.to_radians(), c.y.to_radians(), 0.0)
+        } else {
+            (c.x, c.y, 0.0)
+        };
+        proj4rs::transform::transform(&self.from, &self.to, &mut point)
+            .map_err(|e| format!("({}, {}) cannot be transformed: {e}", c.x, c.y))?;
+        let out = Coord {
+            x: point.0.to_degrees(),
+            y: point.1.to_degrees(),
+        };
+        if out.x.is_finite() && out.y.is_finite() {
+            Ok(out)
+        } else {
+            Err(format!(
+                "({}, {}) is outside the area {} can represent",
+                c.x, c.y, self.label
+            ))
+        }
+    }
+
+    /// Reprojects every position of a geometry in place.
+    pub fn apply(&self, geometry: &mut Geometry) -> Result<(), String> {
+        try_for_each_coord(geometry, &mut |c| {
+            *c = self.project(*c)?;
+            Ok(())
+        })
+    }
+}
+
+/// Visits every position of a geometry mutably, stopping at the first error. (geo's
+/// `try_map_coords_in_place` recurses through collections generically and cannot be
+/// instantiated for `Geometry`.)
+pub fn try_for_each_coord<E>(
+    geometry: &mut Geometry,
+    f: &mut impl FnMut(&mut Coord) -> Result<(), E>,
+) -> Result<(), E> {
+    fn line<E>(
+        l: &mut geo::LineString,
+        f: &mut impl FnMut(&mut Coord) -> Result<(), E>,
+    ) -> Result<(), E> {
+        l.0.iter_mut().try_for_each(f)
+    }
+    fn polygon<E>(
+        p: &mut geo::Polygon,
+        f: &mut impl FnMut(&mut Coord) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut exterior = Ok(());
+        p.exterior_mut(|ring| exterior = line(ring, f));
+        exterior?;
+        let mut interiors = Ok(());
+        p.interiors_mut(|rings| {
+            interiors = rings.iter_mut().try_for_each(|r| line(r, f));
+        });
+        interiors
+    }
+    match geometry {
+        Geometry::Point(p) => f(&mut p.0),
+        Geometry::Line(l) => {
+            f(&mut l.start)?;
+            f(&mut l.end)
+        }
+        Geometry::LineString(l) => line(l, f),
+        Geometry::Polygon(p) => polygon(p, f),
+        Geometry::MultiPoint(mp) => mp.0.iter_mut().try_for_each(|p| f(&mut p.0)),
+        Geometry::MultiLineString(ml) => ml.0.iter_mut().try_for_each(|l| line(l, f)),
+        Geometry::MultiPolygon(mp) => mp.0.iter_mut().try_for_each(|p| polygon(p, f)),
+        Geometry::GeometryCollection(gc) => {
+            gc.0.iter_mut().try_for_each(|g| try_for_each_coord(g, f))
+        }
+        Geometry::Rect(r) => {
+            let (mut min, mut max) = (r.min(), r.max());
+            f(&mut min)?;
+            f(&mut max)?;
+            *r = geo::Rect::new(min, max);
+            Ok(())
+        }
+        Geometry::Triangle(t) => {
+            let mut cs = t.to_array();
+            cs.iter_mut().try_for_each(&mut *f)?;
+            *t = geo::Triangle::from(cs);
+            Ok(())
+        }
+    }
+}
+
+enum NameRef {
+    Lonlat,
+    Epsg(u32),
+}
+
+/// Understands the ways CRSs are named in GeoJSON, OGC URNs and URLs and query strings.
+fn parse_name(name: &str) -> Option<NameRef> {
+    let upper = name.trim().to_ascii_uppercase();
+    if upper.ends_with("CRS84") || upper == "WGS84" {
+        return Some(NameRef::Lonlat);
+    }
+    let tail = upper
+        .rsplit([':', '/'])
+        .next()
+        .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))?;
+    let is_epsg = upper.starts_with("EPSG:")
+        || upper.starts_with("URN:OGC:DEF:CRS:EPSG:")
+        || upper.contains("/DEF/CRS/EPSG/");
+    if !is_epsg {
+        return None;
+    }
+    tail.parse().ok().map(NameRef::Epsg)
+}
+
+/// The EPSG code a WKT carries at its top level (`AUTHORITY["EPSG","24047"]` in WKT 1,
+/// `ID["EPSG",24047]` in WKT 2), or else the code its name resolves to.
+fn wkt_code(wkt: &str) -> Option<u32> {
+    if let Some(code) = top_level_authority(wkt) {
+        return Some(code);
+    }
+    let name = wkt_name(wkt)?;
+    if name.eq_ignore_ascii_case("GCS_WGS_1984") || name.eq_ignore_ascii_case("WGS 84") {
+        return Some(4326);
+    }
+    code_for_name(&name)
+}
+
+/// The first quoted string: the name of the CRS.
+fn wkt_name(wkt: &str) -> Option<String> {
+    let start = wkt.find('"')? + 1;
+    let end = start + wkt[start..].find('"')?;
+    Some(wkt[start..end].to_string())
+}
+
+/// The name of the WKT's datum, as a key into [`DATUM_SHIFTS`].
+fn wkt_datum(wkt: &str) -> Option<String> {
+    let at = wkt.find("DATUM[\"")? + 7;
+    let end = at + wkt[at..].find('"')?;
+    Some(wkt[at..end].to_string())
+}
+
+fn top_level_authority(wkt: &str) -> Option<u32> {
+    let bytes = wkt.as_bytes();
+    let mut depth = 0i32;
+    let mut in_string = false;
+    let mut found = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => in_string = !in_string,
+            b'[' | b'(' if !in_string => depth += 1,
+            b']' | b')' if !in_string => depth -= 1,
+            b',' if !in_string && depth == 1 => {
+                let rest = wkt[i + 1..].trim_start();
+                let upper: String = rest.chars().take(16).collect::<String>().to_uppercase();
+                if upper.starts_with("AUTHORITY[") || upper.starts_with("ID[") {
+                    let open = rest.find('[')? + 1;
+                    let close = open + rest[open..].find(']')?;
+                    let mut parts = rest[open..close]
+                        .split(',')
+                        .map(|p| p.trim().trim_matches('"'));
+                    if parts.next().is_some_and(|a| a.eq_ignore_ascii_case("EPSG")) {
+                        found = parts.next().and_then(|c| c.parse().ok());
+                    }
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    found
+}
+
+/// Normalises a CRS name for lookup: ESRI writes `Indian_1975_UTM_Zone_47N` for EPSG's
+/// `Indian 1975 / UTM zone 47N`.
+fn name_key(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .flat_map(|c| c.to_lowercase())
+        .collect()
+}
+
+/// The EPSG code of a CRS name or alias, from `names.tsv`.
+pub fn code_for_name(name: &str) -> Option<u32> {
+    static NAMES: OnceLock<HashMap<String, u32>> = OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        let mut map = HashMap::new();
+        for line in include_str!("names.tsv").lines() {
+            if line.starts_with('#') {
+                continue;
+            }
+            if let Some((name, code)) = line.split_once('\t')
+                && let Ok(code) = code.trim().parse::<u32>()
+            {
+                // First wins: the table lists current definitions before deprecated aliases.
+                map.entry(name_key(name)).or_insert(code);
+            }
+        }
+        map
+    });
+    names.get(&name_key(name)).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_wkt_resolve_to_codes() {
+        assert!(matches!(
+            parse_name("urn:ogc:def:crs:EPSG::3405"),
+            Some(NameRef::Epsg(3405))
+        ));
+        assert!(matches!(
+            parse_name("http://www.opengis.net/def/crs/EPSG/0/32648"),
+            Some(NameRef::Epsg(32648))
+        ));
+        assert!(matches!(parse_name("EPSG:3857"), Some(NameRef::Epsg(3857))));
+        assert!(matches!(parse_name("OGC:CRS84"), Some(NameRef::Lonlat)));
+        assert!(parse_name("urn:ogc:def:crs:ESRI::102490").is_none());
+        assert_eq!(code_for_name("Indian_1975_UTM_Zone_47N"), Some(24047));
+        assert_eq!(
+            code_for_name("GDM_2000_MRSO_Peninsular_Malaysia"),
+            Some(3375)
+        );
+        assert_eq!(
+            wkt_code(
+                r#"PROJCS["x",GEOGCS["y",AUTHORITY["EPSG","4326"]],AUTHORITY["EPSG","32648"]]"#
+            ),
+            Some(32648)
+        );
+        assert_eq!(
+            wkt_code(r#"PROJCRS["x",BASEGEOGCRS["y",ID["EPSG",4326]],ID["EPSG",3405]]"#),
+            Some(3405)
+        );
+    }
+
+    #[test]
+    fn unknown_crs_is_named_in_the_error() {
+        let err =
+            identify(Declared::Wkt(r#"PROJCS["My_Local_Grid",GEOGCS["x"]]"#)).expect_err("unknown");
+        assert!(err.to_string().contains("My_Local_Grid"), "{err}");
+        assert!(by_code(999_999).is_err());
+    }
+}

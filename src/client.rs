@@ -18,12 +18,31 @@ pub struct UploadArgs {
     /// The agency's token.
     #[arg(long, env = "AMIS_TOKEN", hide_env_values = true)]
     pub token: String,
-    /// Layer id to create or update, e.g. idn-occurrences.
-    #[arg(long)]
+    /// Layer id to create or update: lower-case letters a-z, digits, '-' and '_' (at most
+    /// 64, starting with a letter or digit), within the token's scope, e.g. idn-occurrences.
+    #[arg(long, value_parser = parse_layer_id)]
     pub layer: String,
-    /// occurrences, geology or other (see docs/data-protocol.md).
-    #[arg(long, default_value = "other")]
-    pub kind: String,
+    /// occurrences, geology or other (see docs/data-protocol.md); inferred from the file
+    /// when left out.
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Check the file and print the report without publishing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The file's CRS as EPSG:<code>, for files that declare none (CSV x/y, a Shapefile
+    /// without .prj).
+    #[arg(long)]
+    pub crs: Option<String>,
+    /// The GeoPackage table (or the Shapefile in a zip holding several) to read.
+    #[arg(long = "table")]
+    pub table: Option<String>,
+    /// The .dbf text encoding when the Shapefile names none, e.g. CP874.
+    #[arg(long)]
+    pub encoding: Option<String>,
+    /// Which of the file's columns hold the protocol's properties, e.g.
+    /// name:NAMA_LOKASI,commodities:KOMODITAS.
+    #[arg(long)]
+    pub fields: Option<String>,
     #[arg(long)]
     pub title: Option<String>,
     #[arg(long)]
@@ -35,15 +54,27 @@ pub struct UploadArgs {
     /// The classifying property.
     #[arg(long)]
     pub classify: Option<String>,
-    /// The file: .fgb, .geojson/.json or .csv.
+    /// The file: .fgb, .geojson/.json, .csv, .gpkg, or a zipped Shapefile (.zip).
     pub file: PathBuf,
+}
+
+fn parse_layer_id(text: &str) -> Result<String, String> {
+    if crate::catalog::is_valid_layer_id(text) {
+        Ok(text.to_string())
+    } else {
+        Err(format!(
+            "{text:?} is not a layer id: use 1-64 lower-case letters a-z, digits, '-' and '_', starting with a letter or digit (e.g. idn-occurrences)"
+        ))
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     #[error("cannot read {0}: {1}")]
     File(PathBuf, std::io::Error),
-    #[error("{0}: unknown file type (expected .fgb, .geojson, .json or .csv)")]
+    #[error(
+        "{0}: unknown file type (expected .fgb, .geojson, .json, .csv, .gpkg or a zipped Shapefile .zip)"
+    )]
     FileType(PathBuf),
     #[error("request failed: {0}")]
     Http(#[from] ureq::Error),
@@ -63,13 +94,20 @@ pub fn upload(args: UploadArgs) -> Result<(), ClientError> {
         .len();
 
     let mut query = form_urlencoded::Serializer::new(String::new());
-    query.append_pair("kind", &args.kind);
+    if args.dry_run {
+        query.append_pair("dry_run", "true");
+    }
     for (name, value) in [
+        ("kind", &args.kind),
         ("title", &args.title),
         ("description", &args.description),
         ("license", &args.license),
         ("attribution", &args.attribution),
         ("classify", &args.classify),
+        ("crs", &args.crs),
+        ("layer", &args.table),
+        ("encoding", &args.encoding),
+        ("fields", &args.fields),
     ] {
         if let Some(v) = value {
             query.append_pair(name, v);
@@ -104,14 +142,51 @@ pub fn upload(args: UploadArgs) -> Result<(), ClientError> {
     let text = response.body_mut().read_to_string().unwrap_or_default();
     let body: serde_json::Value =
         serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+    let report = &body["report"];
+    if (200..300).contains(&status) && body["dryRun"] == true {
+        let valid = body["valid"] == true;
+        println!(
+            "checked {} as {}{}: {}",
+            args.file.display(),
+            report["kind"].as_str().unwrap_or("?"),
+            if report["kindInferred"] == true {
+                " (inferred)"
+            } else {
+                ""
+            },
+            if valid {
+                "it would publish"
+            } else {
+                "it would be refused"
+            }
+        );
+        print_report(report);
+        return if valid {
+            Ok(())
+        } else {
+            Err(ClientError::Refused(422))
+        };
+    }
     if (200..300).contains(&status) {
         println!(
-            "published {} version {}: {} features, bbox {}, geometry {}",
-            args.layer, body["version"], body["features"], body["bbox"], body["geometryTypes"]
+            "published {} version {} as {}{}: {} features, bbox {}, geometry {}{}",
+            args.layer,
+            body["version"],
+            body["kind"].as_str().unwrap_or("?"),
+            if body["kindInferred"] == true {
+                " (inferred)"
+            } else {
+                ""
+            },
+            body["features"],
+            body["bbox"],
+            body["geometryTypes"],
+            body["crs"]
+                .as_str()
+                .map(|c| format!(", reprojected from {c}"))
+                .unwrap_or_default()
         );
-        for warning in body["warnings"].as_array().into_iter().flatten() {
-            println!("warning: {}", warning.as_str().unwrap_or_default());
-        }
+        print_report(report);
         return Ok(());
     }
     println!(
@@ -119,26 +194,61 @@ pub fn upload(args: UploadArgs) -> Result<(), ClientError> {
         body["code"].as_str().unwrap_or(""),
         body["description"].as_str().unwrap_or(&body.to_string())
     );
-    if let Some(problems) = body["report"]["problems"].as_array() {
-        println!("{:>8}  {:<16}  reason", "feature", "property");
-        for p in problems {
-            let feature = p["feature"]
-                .as_u64()
-                .map_or("file".to_string(), |f| f.to_string());
-            println!(
-                "{feature:>8}  {:<16}  {}",
-                p["field"].as_str().unwrap_or("-"),
-                p["reason"].as_str().unwrap_or("")
-            );
-        }
-        let total = body["report"]["total"].as_u64().unwrap_or(0);
-        if total as usize > problems.len() {
-            println!(
-                "... and {} more ({} problems in all)",
-                total as usize - problems.len(),
-                total
-            );
+    print_report(report);
+    Err(ClientError::Refused(status))
+}
+
+/// The protocol report as a table an agency can work through: errors, then warnings, each
+/// with the feature's position, identifier and name.
+fn print_report(report: &serde_json::Value) {
+    for n in report["normalised"].as_array().into_iter().flatten() {
+        println!(
+            "normalised {}: {} -> {} ({} features)",
+            n["field"].as_str().unwrap_or(""),
+            n["from"],
+            n["to"],
+            n["features"]
+        );
+    }
+    let Some(problems) = report["problems"].as_array().filter(|p| !p.is_empty()) else {
+        return;
+    };
+    println!(
+        "{:<8} {:>8}  {:<16} {:<16}  property  reason",
+        "", "feature", "id", "name"
+    );
+    for p in problems {
+        let feature = p["feature"]
+            .as_u64()
+            .map_or("file".to_string(), |f| f.to_string());
+        let cut = |v: &serde_json::Value| {
+            let s = v.as_str().unwrap_or("-");
+            crate::feature::abbreviate(s, 15)
+        };
+        println!(
+            "{:<8} {feature:>8}  {:<16} {:<16}  {:<8}  {}",
+            p["severity"].as_str().unwrap_or(""),
+            cut(&p["id"]),
+            cut(&p["name"]),
+            p["field"].as_str().unwrap_or("-"),
+            p["reason"].as_str().unwrap_or("")
+        );
+    }
+    for (severity, total) in [
+        ("errors", &report["errors"]),
+        ("warnings", &report["warnings"]),
+    ] {
+        let total = total.as_u64().unwrap_or(0) as usize;
+        let listed = problems
+            .iter()
+            .filter(|p| {
+                p["severity"]
+                    .as_str()
+                    .is_some_and(|s| severity.starts_with(s))
+            })
+            .count();
+        if total > listed {
+            println!("... {} more {severity} ({total} in all)", total - listed);
         }
     }
-    Err(ClientError::Refused(status))
 }

@@ -1,6 +1,8 @@
 //! The real binary: starts on the bundled data, answers over TCP, logs each request and
 //! shuts down cleanly on SIGTERM.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
@@ -19,16 +21,21 @@ fn http_get(addr: &str, path: &str) -> String {
 
 #[test]
 fn serves_and_shuts_down_on_sigterm() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_amis-webgis"))
+    // Its own store, so a developer's ./store (with uploads of their own) changes nothing.
+    let store = common::temp_store("binary");
+    let child = Command::new(env!("CARGO_BIN_EXE_amis-webgis"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("AMIS_BIND", "127.0.0.1:0")
+        .env("AMIS_STORE", &store)
         .env("RUST_LOG", "info")
         .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .expect("binary starts");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    // Killed if an assertion fails first, so no server outlives the test.
+    let mut child = common::KillOnDrop(child);
+    let mut lines = BufReader::new(child.0.stdout.take().expect("stdout")).lines();
     let addr = loop {
         let line = lines
             .next()
@@ -50,13 +57,13 @@ fn serves_and_shuts_down_on_sigterm() {
     );
 
     let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &child.0.id().to_string()])
         .status()
         .expect("kill");
     assert!(status.success());
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert!(
-        child.wait().expect("exit").success(),
+        child.0.wait().expect("exit").success(),
         "clean exit on SIGTERM"
     );
     let log = rest.join("\n");

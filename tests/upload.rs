@@ -543,3 +543,87 @@ async fn geometry_problems_are_all_in_the_report() {
     );
     std::fs::remove_dir_all(&f.store).ok();
 }
+
+#[tokio::test]
+async fn ids_are_checked_before_anything_and_audit_lines_stay_short() {
+    let f = fixture("holes");
+    let audit_len = || std::fs::metadata(f.store.join("audit.log")).map_or(0, |m| m.len());
+    // An invalid id is refused before authentication: nothing is audited or joined into a path.
+    let long = "x".repeat(60_000);
+    let star = TokenStore::open(&f.store)
+        .expect("tokens")
+        .create("Operator", &["*".into()])
+        .expect("token")
+        .1;
+    for (method, path, token) in [
+        ("DELETE", format!("/api/collections/{long}"), None),
+        (
+            "DELETE",
+            "/api/collections/UPPER".to_string(),
+            Some(star.as_str()),
+        ),
+        (
+            "POST",
+            format!("/api/collections/{long}/versions/1/restore"),
+            None,
+        ),
+        (
+            "POST",
+            "/api/collections/..%2F..%2Fetc/versions/1/restore".to_string(),
+            Some(star.as_str()),
+        ),
+        (
+            "PUT",
+            "/api/collections/a%20b".to_string(),
+            Some(star.as_str()),
+        ),
+    ] {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(&path)
+            .header("host", "test.local");
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let reply = f.send(req.body(Body::empty()).expect("request")).await;
+        let description =
+            assert_error(&reply, StatusCode::BAD_REQUEST, &path[..path.len().min(60)]);
+        assert!(
+            description.len() < 300,
+            "the id is not echoed in full: {}",
+            description.len()
+        );
+    }
+    assert_eq!(audit_len(), 0, "invalid ids are not audited");
+    // The scheme is case-insensitive (RFC 9110); a refusal with huge inputs is audited short.
+    let reply = f
+        .send(
+            Request::put("/api/collections/idn-case?kind=occurrences")
+                .header("authorization", format!("bearer {}", f.idn))
+                .header("content-type", GEOJSON)
+                .body(Body::from(example("occurrences.geojson")))
+                .expect("request"),
+        )
+        .await;
+    reply.assert_status(StatusCode::CREATED);
+    let huge = "k".repeat(50_000);
+    let reply = f
+        .put(
+            &format!("/api/collections/idn-case?kind={huge}"),
+            Some(&f.idn),
+            &format!("application/{huge}"),
+            example("occurrences.geojson"),
+        )
+        .await;
+    assert_error(&reply, StatusCode::BAD_REQUEST, "huge kind");
+    let audit = std::fs::read_to_string(f.store.join("audit.log")).expect("audit log");
+    assert!(audit.lines().count() >= 2);
+    for line in audit.lines() {
+        assert!(
+            line.len() <= 2 * amis_webgis::store::MAX_AUDIT_ENTRY,
+            "{} bytes",
+            line.len()
+        );
+    }
+    std::fs::remove_dir_all(&f.store).ok();
+}

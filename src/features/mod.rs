@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(landing))
         .route("/conformance", get(conformance))
         .route("/openapi.json", get(openapi))
+        .route("/vocabulary", get(vocabulary))
         .route("/collections", get(collections))
         .route(
             "/collections/{id}",
@@ -93,6 +94,17 @@ pub async fn landing(
             ],
         }),
     ))
+}
+
+/// `GET /api/vocabulary`: the one definition of commodity names, synonyms, families, colour
+/// groups, the critical-minerals list and country codes, as the web map and clients use it.
+async fn vocabulary(RawQuery(q): RawQuery) -> Result<Response, ApiError> {
+    json_only(q.as_deref())?;
+    Ok((
+        [(header::CACHE_CONTROL, "public, max-age=3600")],
+        json_response(JSON, crate::vocab::document()),
+    )
+        .into_response())
 }
 
 async fn conformance(RawQuery(q): RawQuery) -> Result<Response, ApiError> {

@@ -23,11 +23,11 @@ use crate::feature::{Feature, Field, FieldType, StringInterner, Value};
 
 /// The most one zip member may unpack to.
 const MAX_MEMBER_BYTES: u64 = 4 << 30;
-/// Members that unpack to more than this many times their packed size, beyond
-/// [`RATIO_FLOOR`] bytes, are taken for a zip bomb. Real `.dbf` files of mostly blank
-/// text compress about 50 times.
-const MAX_RATIO: u64 = 1_000;
-const RATIO_FLOOR: u64 = 64 << 20;
+/// Members that unpack to more than this many times the whole zip, beyond [`RATIO_FLOOR`]
+/// bytes, are taken for a zip bomb: real Shapefiles compress 3–20 times, a `.dbf` of
+/// mostly blank wide text columns up to about 100.
+const MAX_RATIO: u64 = 100;
+const RATIO_FLOOR: u64 = 256 << 20;
 
 fn bad_zip(message: impl Into<String>) -> SourceError {
     SourceError::Zip(message.into())
@@ -75,6 +75,7 @@ pub fn read(
 
 /// Unpacks the Shapefile's members from the zip into `dir`, checking names and sizes.
 fn unzip(path: &Path, options: &ReadOptions, dir: &Path) -> Result<Parts, SourceError> {
+    let zip_bytes = std::fs::metadata(path)?.len().max(1);
     let mut archive = zip::ZipArchive::new(BufReader::new(File::open(path)?))
         .map_err(|e| bad_zip(format!("not a readable zip archive: {e}")))?;
     let mut names: Vec<String> = Vec::with_capacity(archive.len());
@@ -86,7 +87,7 @@ fn unzip(path: &Path, options: &ReadOptions, dir: &Path) -> Result<Parts, Source
             .name()
             .map_err(|e| bad_zip(format!("member {i} has an unreadable name: {e}")))?
             .to_string();
-        if entry.enclosed_name().is_none() || name.contains('\\') && name.contains("..") {
+        if escapes(&name) || entry.enclosed_name().is_none() {
             return Err(bad_zip(format!(
                 "member {name:?} points outside the archive (absolute path or ../)"
             )));
@@ -150,15 +151,20 @@ fn unzip(path: &Path, options: &ReadOptions, dir: &Path) -> Result<Parts, Source
         let mut entry = archive
             .by_name(&name)
             .map_err(|e| bad_zip(format!("member {name:?}: {e}")))?;
-        let packed = entry.compressed_size().max(1);
+        let limit = MAX_MEMBER_BYTES.min(RATIO_FLOOR.max(zip_bytes.saturating_mul(MAX_RATIO)));
+        if entry.size() > limit {
+            return Err(bad_zip(format!(
+                "member {name:?} declares {} bytes unpacked from a {zip_bytes}-byte zip: refused as a zip bomb",
+                entry.size()
+            )));
+        }
         let target = dir.join(format!("layer{ext}"));
         let mut out = std::io::BufWriter::new(File::create(&target)?);
-        let limit = MAX_MEMBER_BYTES.min(RATIO_FLOOR.max(packed.saturating_mul(MAX_RATIO)));
         let copied = std::io::copy(&mut (&mut entry).take(limit + 1), &mut out)
             .map_err(|e| bad_zip(format!("member {name:?} cannot be unpacked: {e}")))?;
         if copied > limit {
             return Err(bad_zip(format!(
-                "member {name:?} unpacks to more than {limit} bytes from {packed}: refused as a zip bomb"
+                "member {name:?} unpacks to more than {limit} bytes from a {zip_bytes}-byte zip: refused as a zip bomb"
             )));
         }
         std::io::Write::flush(&mut out)?;
@@ -171,6 +177,15 @@ fn unzip(path: &Path, options: &ReadOptions, dir: &Path) -> Result<Parts, Source
         prj: unpack(member(".prj"), ".prj")?,
         cpg: unpack(member(".cpg"), ".cpg")?,
     })
+}
+
+/// Whether a member name points outside the archive: absolute, a drive, or a `..` step,
+/// whichever separator it uses.
+fn escapes(name: &str) -> bool {
+    let mut parts = name.split(['/', '\\']);
+    name.starts_with(['/', '\\'])
+        || parts.next().is_some_and(|first| first.contains(':'))
+        || name.split(['/', '\\']).any(|part| part == "..")
 }
 
 fn read_parts(

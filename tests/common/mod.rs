@@ -165,9 +165,32 @@ pub fn assert_error(reply: &Reply, status: StatusCode, uri: &str) -> String {
     description
 }
 
+/// A child process killed when dropped: a test that fails half-way leaves no server behind.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl std::ops::Deref for KillOnDrop {
+    type Target = std::process::Child;
+    fn deref(&self) -> &std::process::Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for KillOnDrop {
+    fn deref_mut(&mut self) -> &mut std::process::Child {
+        &mut self.0
+    }
+}
+
 /// Starts the real binary on a free loopback port with the bundled data and `store`;
-/// returns the child and its address.
-pub fn spawn_server(store: &std::path::Path) -> (std::process::Child, String) {
+/// returns the child (killed when dropped) and its address.
+pub fn spawn_server(store: &std::path::Path) -> (KillOnDrop, String) {
     use std::io::BufRead;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_amis-webgis"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -190,5 +213,5 @@ pub fn spawn_server(store: &std::path::Path) -> (std::process::Child, String) {
     };
     // Keep draining the log so the server never blocks on a full pipe.
     std::thread::spawn(move || lines.for_each(drop));
-    (child, addr)
+    (KillOnDrop(child), addr)
 }

@@ -12,7 +12,7 @@ fn bench_tiles(c: &mut Criterion) {
     let real = common::load(
         &common::root().join("data"),
         &[
-            "land",
+            "world-countries-50m",
             "asean-countries",
             "active-faults",
             "mineral-occurrences",

@@ -42,6 +42,19 @@ pub struct LayerMeta {
     /// on one matches any element, so `?commodities=Nickel` finds every nickel occurrence.
     #[serde(default)]
     pub lists: Vec<String>,
+    /// Zooms the layer's tiles are cut for; outside them it is left out of tiles (a coarse
+    /// basemap layer for small scales, a detailed one for large scales).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minzoom: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maxzoom: Option<u8>,
+}
+
+impl LayerMeta {
+    /// Whether tiles at zoom `z` carry this layer.
+    pub fn shown_at(&self, z: u8) -> bool {
+        self.minzoom.is_none_or(|m| z >= m) && self.maxzoom.is_none_or(|m| z <= m)
+    }
 }
 
 fn default_kind() -> String {
@@ -94,6 +107,8 @@ pub struct Layer {
     pub version: u64,
     /// Every geometry is a single point: tile cutting can read coordinates from the index.
     pub points_only: bool,
+    /// Folded text for search, built the first time the layer is searched.
+    search: std::sync::OnceLock<crate::search::SearchIndex>,
 }
 
 impl Layer {
@@ -114,7 +129,13 @@ impl Layer {
             bbox,
             version,
             points_only,
+            search: std::sync::OnceLock::new(),
         }
+    }
+
+    pub fn search_index(&self) -> &crate::search::SearchIndex {
+        self.search
+            .get_or_init(|| crate::search::SearchIndex::build(&self.fields, &self.features))
     }
 
     pub fn feature(&self, id: u64) -> Option<&Feature> {

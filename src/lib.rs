@@ -15,6 +15,7 @@ pub mod index;
 pub mod production;
 pub mod protocol;
 pub mod publish;
+pub mod search;
 pub mod server;
 pub mod source;
 pub mod store;

@@ -519,7 +519,20 @@ fn infer_kind(set: &FeatureSet) -> Kind {
 fn occurrences(set: &mut FeatureSet, who: &impl Fn(&Feature) -> Who, out: &mut Collector) {
     let name = set.field_index("name");
     let commodities = set.field_index("commodities");
-    let primary = set.field_index("primary_commodity");
+    // Points are coloured by their primary commodity's group: a file without that column
+    // gets it, as the first listed commodity (the protocol lists the most important first).
+    let mut primary = set.field_index("primary_commodity");
+    let derive_primary = primary.is_none() && commodities.is_some();
+    if derive_primary {
+        set.fields.push(crate::feature::Field {
+            name: "primary_commodity".into(),
+            field_type: FieldType::String,
+        });
+        for feature in &mut set.features {
+            feature.properties.push(Value::Null);
+        }
+        primary = Some(set.fields.len() - 1);
+    }
     let country = set.field_index("country");
     let status = set.field_index("status");
     if name.is_none() {
@@ -636,6 +649,27 @@ fn occurrences(set: &mut FeatureSet, who: &impl Fn(&Feature) -> Who, out: &mut C
                     }
                 }
             }
+        }
+        if let (Some(p), Some(c)) = (primary, commodities)
+            && current_text(&feature.properties[p]).is_none()
+            && let Some(first) = current_text(&feature.properties[c])
+                .and_then(|list| vocab::list_items(&list).next().map(str::to_string))
+        {
+            feature.properties[p] = Value::String(strings.intern(&first));
+            if !derive_primary {
+                out.warn(
+                    Some(&at),
+                    Some("primary_commodity"),
+                    format!("empty: set to the first listed commodity, {first:?}"),
+                );
+            }
+            *out.normalised
+                .entry((
+                    "primary_commodity".into(),
+                    "(none)".into(),
+                    "the first listed commodity".into(),
+                ))
+                .or_default() += 1;
         }
         if let Some(i) = primary
             && let Some(raw) = current_text(&feature.properties[i])

@@ -137,13 +137,14 @@ pub fn publish(
         })?;
     let mut meta = request.meta;
     let (set, report) = prepare(set, &mut meta, request.kind, &request.intake.fields);
+    // A dry run reports either way: the report is what the agency asked for.
+    if request.dry_run {
+        return Ok(Outcome::Checked(Box::new(report)));
+    }
     if !report.is_valid() {
         return Err(ApiError::ProtocolViolation(Box::new(report)));
     }
     check_classify(&meta, &set)?;
-    if request.dry_run {
-        return Ok(Outcome::Checked(Box::new(report)));
-    }
     let features = set.features.len();
     let layer = Layer::build(meta.clone(), set, incoming.content_hash());
     let intake = Intake {

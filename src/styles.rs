@@ -13,124 +13,71 @@ use crate::feature::Value;
 const BASEMAP_KINDS: [&str; 2] = ["basemap", "boundaries"];
 /// Distinct classes drawn in their own colour; the rest share "other".
 const MAX_CLASSES: usize = 12;
-const OTHER_COLOUR: &str = "#8c8c8c";
+const OTHER_COLOUR: &str = crate::vocab::UNSPECIFIED_COLOUR;
 /// Colour-blind-friendly qualitative palette (Tableau 10 + 2).
 const PALETTE: [&str; MAX_CLASSES] = [
     "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
     "#9c755f", "#bab0ac", "#1b9e77", "#d95f02",
 ];
 
-/// Commodity groups an investor thinks in, with their colours. A commodity not listed is "other".
-pub const COMMODITY_GROUPS: [(&str, &str, &[&str]); 5] = [
-    (
-        "Precious metals",
-        "#d4a017",
-        &[
-            "Gold",
-            "Silver",
-            "Platinum group elements",
-            "Platinum",
-            "Palladium",
-        ],
-    ),
-    (
-        "Base metals",
-        "#c0504d",
-        &[
-            "Copper",
-            "Zinc",
-            "Lead",
-            "Iron",
-            "Aluminum",
-            "Aluminium",
-            "Molybdenum",
-        ],
-    ),
-    (
-        "Battery & critical minerals",
-        "#2e86ab",
-        &[
-            "Nickel",
-            "Cobalt",
-            "Lithium",
-            "Graphite",
-            "Manganese",
-            "Rare Earth Elements",
-            "Lanthanum",
-            "Cerium",
-            "Neodymium",
-            "Tin",
-            "Tungsten",
-            "Chromium",
-            "Titanium",
-            "Zirconium",
-            "Vanadium",
-            "Antimony",
-            "Bismuth",
-            "Gallium",
-            "Germanium",
-            "Indium",
-            "Tantalum",
-            "Niobium",
-            "Scandium",
-            "Magnesium",
-        ],
-    ),
-    (
-        "Industrial minerals",
-        "#6a994e",
-        &[
-            "Phosphorus-Phosphates",
-            "Potassium",
-            "Clay",
-            "Sulfur",
-            "Gypsum",
-            "Salt",
-            "Limestone",
-            "Magnesite",
-            "Gemstone > Jade",
-            "Gemstone > Sapphire",
-            "Silica",
-            "Barite",
-            "Fluorite",
-        ],
-    ),
-    (
-        "Energy minerals",
-        "#3d3d3d",
-        &["Coal", "Uranium", "Thorium", "Petroleum", "Natural gas"],
-    ),
-];
+/// Which renderer a style is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavour {
+    /// MapLibre GL (the web map): data-driven colours and sizes.
+    MapLibre,
+    /// QGIS's MapLibre style converter (3.22 and later), which reads data-driven colours on
+    /// lines and fills but not on circles: occurrences get one circle layer per commodity
+    /// group, selected by a filter it does convert.
+    Qgis,
+}
 
 pub fn build(
     template: &str,
     base_url: &str,
     snapshot: &Snapshot,
+    flavour: Flavour,
 ) -> Result<Json, serde_json::Error> {
     let mut style: Json = serde_json::from_str(&template.replace("{base_url}", base_url))?;
-    if let Some(boundaries) = snapshot.layers.iter().find(|l| l.meta.kind == "boundaries") {
+    // Country names: one point per country of the world outlines (or, without them, of the
+    // boundaries layer), inside its largest part.
+    let countries = snapshot
+        .get("world-countries-50m")
+        .or_else(|| snapshot.layers.iter().find(|l| l.meta.kind == "boundaries"));
+    if let Some(countries) = countries {
         style["sources"]["country-labels"] =
-            json!({ "type": "geojson", "data": label_points(boundaries) });
+            json!({ "type": "geojson", "data": label_points(countries) });
     }
-    let mut thematic = Vec::new();
-    for layer in snapshot
+    // One source for every thematic layer (a composite tile each), so the map fetches one
+    // tile per place for them all rather than one per layer.
+    let themes: Vec<&std::sync::Arc<Layer>> = snapshot
         .layers
         .iter()
         .filter(|l| !BASEMAP_KINDS.contains(&l.meta.kind.as_str()))
-    {
-        let source = format!("layer-{}", layer.meta.id);
+        .collect();
+    let mut thematic = Vec::new();
+    for chunk in themes.chunks(crate::tiles::http::MAX_COMPOSITE_LAYERS) {
+        let ids: Vec<&str> = chunk.iter().map(|l| l.meta.id.as_str()).collect();
+        let source = format!("layers-{}", ids[0]);
         style["sources"][&source] =
-            json!({ "type": "vector", "url": format!("{base_url}/tiles/{}.json", layer.meta.id) });
-        thematic.extend(thematic_layers(layer, &source));
+            json!({ "type": "vector", "url": format!("{base_url}/tiles/{}.json", ids.join(",")) });
+        for layer in chunk {
+            thematic.extend(thematic_layers(layer, &source, flavour));
+        }
     }
-    // Areas under lines under points, whatever order the catalog lists them in.
+    // Areas under lines under points under names, whatever order the catalog lists them in.
     thematic.sort_by_key(|l| match l["type"].as_str() {
         Some("fill") => 0,
         Some("line") => 1,
-        _ => 2,
+        Some("circle") => 2,
+        _ => 3,
     });
+    // Below the first label of the template: labels are never hidden under points.
     if let Some(layers) = style["layers"].as_array_mut() {
-        layers.extend(thematic);
+        let at = layers
+            .iter()
+            .position(|l| l["type"] == "symbol")
+            .unwrap_or(layers.len());
+        layers.splice(at..at, thematic);
     }
     Ok(style)
 }
@@ -142,6 +89,7 @@ fn label_points(layer: &Layer) -> Json {
     let Some(name_idx) = layer.field_index("name") else {
         return json!({ "type": "FeatureCollection", "features": [] });
     };
+    let asean_idx = layer.field_index("asean");
     let features: Vec<Json> = layer
         .features
         .iter()
@@ -157,8 +105,16 @@ fn label_points(layer: &Layer) -> Json {
             }?;
             let point = largest.interior_point()?;
             let name = f.properties[name_idx].to_json();
-            Some(json!({ "type": "Feature", "properties": { "name": name },
-                         "geometry": { "type": "Point", "coordinates": [point.x(), point.y()] } }))
+            // Layers without the flag are the ASEAN outlines themselves.
+            let asean = match asean_idx.map(|i| &f.properties[i]) {
+                Some(Value::Int(i)) => *i,
+                Some(Value::Bool(b)) => i64::from(*b),
+                _ => 1,
+            };
+            Some(
+                json!({ "type": "Feature", "properties": { "name": name, "asean": asean },
+                         "geometry": { "type": "Point", "coordinates": [point.x(), point.y()] } }),
+            )
         })
         .collect();
     json!({ "type": "FeatureCollection", "features": features })
@@ -194,31 +150,23 @@ fn colour_by(layer: &Layer, fallback: &str) -> (Json, Vec<Json>) {
         );
     };
     if layer.meta.kind == "occurrences" {
-        let present = classes(layer);
-        let mut expr = vec![json!("match"), json!(["get", classify])];
+        // Coloured by the group of the primary commodity (every occurrences layer has one:
+        // the protocol derives it from the list), with the whole vocabulary in the match,
+        // so an upload's commodities are coloured whatever it lists.
+        let mut expr = vec![json!("match"), json!(["get", "primary_commodity"])];
         let mut legend = Vec::new();
-        for (label, colour, members) in COMMODITY_GROUPS {
-            let values: Vec<&str> = members
-                .iter()
-                .copied()
-                .filter(|m| present.iter().any(|p| p == m))
-                .collect();
-            if !values.is_empty() {
-                expr.push(json!(values));
-                expr.push(json!(colour));
-                legend.push(json!({ "label": label, "color": colour, "values": values }));
-            }
+        for group in crate::vocab::COLOUR_GROUPS {
+            expr.push(json!(group.commodities));
+            expr.push(json!(group.color));
+            legend.push(
+                json!({ "label": group.label, "color": group.color, "values": group.commodities }),
+            );
         }
-        legend.push(json!({ "label": "Other / unspecified", "color": OTHER_COLOUR }));
-        expr.push(json!(OTHER_COLOUR));
-        return (
-            if expr.len() > 3 {
-                Json::Array(expr)
-            } else {
-                json!(OTHER_COLOUR)
-            },
-            legend,
+        legend.push(
+            json!({ "label": "No commodity listed", "color": crate::vocab::UNSPECIFIED_COLOUR }),
         );
+        expr.push(json!(crate::vocab::UNSPECIFIED_COLOUR));
+        return (Json::Array(expr), legend);
     }
     let classes = classes(layer);
     if classes.is_empty() {
@@ -230,7 +178,8 @@ fn colour_by(layer: &Layer, fallback: &str) -> (Json, Vec<Json>) {
     let mut expr = vec![json!("match"), json!(["get", classify])];
     let mut legend = Vec::new();
     for (value, colour) in classes.iter().zip(PALETTE) {
-        expr.push(json!(value));
+        // A one-element list: MapLibre and QGIS's converter both read lists of labels.
+        expr.push(json!([value]));
         expr.push(json!(colour));
         legend.push(json!({ "label": value, "color": colour }));
     }
@@ -239,11 +188,13 @@ fn colour_by(layer: &Layer, fallback: &str) -> (Json, Vec<Json>) {
     (Json::Array(expr), legend)
 }
 
-fn thematic_layers(layer: &Layer, source: &str) -> Vec<Json> {
+fn thematic_layers(layer: &Layer, source: &str, flavour: Flavour) -> Vec<Json> {
     let id = &layer.meta.id;
     let metadata = |legend: Vec<Json>| {
         json!({ "amis:layer": id, "amis:title": layer.meta.title, "amis:kind": layer.meta.kind,
-                "amis:classify": layer.meta.classify, "amis:legend": legend })
+                "amis:classify": layer.meta.classify, "amis:legend": legend,
+                "amis:license": layer.meta.license, "amis:attribution": layer.meta.attribution,
+                "amis:source": layer.meta.source })
     };
     let polygons = layer.features.iter().any(|f| {
         matches!(
@@ -279,15 +230,38 @@ fn thematic_layers(layer: &Layer, source: &str) -> Vec<Json> {
             )
         })
     {
-        out.push(json!({ "id": format!("{id}-points"), "type": "circle", "source": source, "source-layer": id,
-            "filter": ["==", ["geometry-type"], "Point"],
-            "paint": {
-                "circle-color": colour,
-                "circle-radius": ["interpolate", ["linear"], ["zoom"], 3, ["case", ["has", "point_count"], 4, 3], 10, 7],
-                "circle-stroke-color": "#ffffff",
-                "circle-stroke-width": 0.8
-            },
-            "metadata": metadata(legend) }));
+        let is_point = json!(["==", ["geometry-type"], "Point"]);
+        if flavour == Flavour::Qgis && layer.meta.kind == "occurrences" {
+            for group in crate::vocab::COLOUR_GROUPS {
+                out.push(json!({ "id": format!("{id}-points-{}", group.label), "type": "circle", "source": source, "source-layer": id,
+                    "filter": ["all", is_point, ["match", ["get", "primary_commodity"], group.commodities, true, false]],
+                    "paint": { "circle-color": group.color, "circle-radius": 5, "circle-stroke-color": "#ffffff", "circle-stroke-width": 0.8 },
+                    "metadata": metadata(legend.clone()) }));
+            }
+            out.push(json!({ "id": format!("{id}-points-unspecified"), "type": "circle", "source": source, "source-layer": id,
+                "filter": ["all", is_point, ["!", ["has", "primary_commodity"]]],
+                "paint": { "circle-color": crate::vocab::UNSPECIFIED_COLOUR, "circle-radius": 4, "circle-stroke-color": "#ffffff", "circle-stroke-width": 0.8 },
+                "metadata": metadata(legend.clone()) }));
+        } else {
+            out.push(json!({ "id": format!("{id}-points"), "type": "circle", "source": source, "source-layer": id,
+                "filter": is_point,
+                "paint": {
+                    "circle-color": colour,
+                    "circle-radius": ["interpolate", ["linear"], ["zoom"], 3, ["case", ["has", "point_count"], 4, 3], 10, 7],
+                    "circle-stroke-color": "#ffffff",
+                    "circle-stroke-width": 0.8
+                },
+                "metadata": metadata(legend.clone()) }));
+        }
+        // Names of what is drawn, once there is room for them.
+        if layer.fields.iter().any(|f| f.name == "name") {
+            out.push(json!({ "id": format!("{id}-names"), "type": "symbol", "source": source, "source-layer": id,
+                "minzoom": 8, "filter": is_point,
+                "layout": { "text-field": ["get", "name"], "text-font": ["DejaVu Sans Book"], "text-size": 11,
+                            "text-anchor": "left", "text-offset": [0.7, 0], "text-max-width": 10 },
+                "paint": { "text-color": "#1d2733", "text-halo-color": "#ffffff", "text-halo-width": 1.2 },
+                "metadata": metadata(legend) }));
+        }
     }
     out
 }

@@ -77,8 +77,8 @@ fn vector_layer(layer: &Layer) -> Json {
     json!({
         "id": layer.meta.id,
         "description": layer.meta.title,
-        "minzoom": 0,
-        "maxzoom": TILEJSON_MAXZOOM,
+        "minzoom": layer.meta.minzoom.unwrap_or(0),
+        "maxzoom": layer.meta.maxzoom.unwrap_or(TILEJSON_MAXZOOM).min(TILEJSON_MAXZOOM),
         "fields": fields,
     })
 }

@@ -228,6 +228,8 @@ fn request_from_params(id: &str, params: &[(String, String)]) -> Result<UploadRe
             .unwrap_or_default(),
         classify: get("classify").filter(|c| !c.is_empty()),
         lists: Vec::new(),
+        minzoom: None,
+        maxzoom: None,
     };
     Ok(UploadRequest {
         meta,

@@ -43,21 +43,17 @@ fn embedded(
         .into_response()
 }
 
-/// `GET /`: the app itself; revalidated on every load so a new release shows at once.
-pub async fn index(RawQuery(query): RawQuery, headers: HeaderMap) -> Result<Response, ApiError> {
-    // The app keeps its view in the URL fragment, so it takes no query parameters.
-    reject_query(query.as_deref(), &[])?;
+/// `GET /`: the app itself; revalidated on every load so a new release shows at once. Any
+/// query string is accepted and ignored (links arrive with `?utm_source=`, `?fbclid=`, …):
+/// the app keeps its view in the URL fragment.
+pub async fn index(headers: HeaderMap) -> Result<Response, ApiError> {
     let file = WebFiles::get("index.html")
         .ok_or_else(|| ApiError::Internal("index.html not embedded".into()))?;
     Ok(embedded(file, "no-cache", &headers))
 }
 
-/// `GET /upload`: the agencies' upload page.
-pub async fn upload_page(
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    reject_query(query.as_deref(), &[])?;
+/// `GET /upload`: the agencies' upload page (any query string, as for `/`).
+pub async fn upload_page(headers: HeaderMap) -> Result<Response, ApiError> {
     let file = WebFiles::get("upload.html")
         .ok_or_else(|| ApiError::Internal("upload.html not embedded".into()))?;
     Ok(embedded(file, "no-cache", &headers))
@@ -86,10 +82,16 @@ pub async fn style(
     let file = StyleFiles::get(&format!("{id}.json")).ok_or_else(unknown)?;
     let template =
         std::str::from_utf8(&file.data).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let flavour = if id == "qgis" {
+        styles::Flavour::Qgis
+    } else {
+        styles::Flavour::MapLibre
+    };
     let style = styles::build(
         template,
         &base_url(&state, &headers),
         &state.catalog.snapshot(),
+        flavour,
     )
     .map_err(|e| ApiError::Internal(format!("style {id}: {e}")))?;
     Ok(([(header::CACHE_CONTROL, "no-cache")], axum::Json(style)).into_response())

@@ -49,7 +49,7 @@ fn serves_and_shuts_down_on_sigterm() {
 
     let health = http_get(&addr, "/health");
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
-    assert!(health.contains("\"layers\":5"), "{health}");
+    assert!(health.contains("\"layers\":12"), "{health}");
     let bad = http_get(&addr, "/tiles/mineral-occurrences/99/0/0.mvt");
     assert!(
         bad.starts_with("HTTP/1.1 400") && bad.contains("\"code\""),

@@ -35,7 +35,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
     #[test]
-    fn index_query_equals_brute_force(b in bbox(), layer in prop::sample::select(vec!["mineral-occurrences", "active-faults", "land", "asean-countries"])) {
+    fn index_query_equals_brute_force(b in bbox(), layer in prop::sample::select(vec!["mineral-occurrences", "active-faults", "world-countries-50m", "asean-countries"])) {
         let layer = common::layer(layer);
         let expected: Vec<u32> = layer.features.iter().enumerate()
             .filter(|(_, f)| b.intersects(&envelope(&f.geometry)))

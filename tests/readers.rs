@@ -206,8 +206,9 @@ fn streamed_files_match_in_memory_reads() {
         "minerals/asean_mineral_occurrences.fgb",
         "geology/gem_active_faults_sea_2017.fgb",
         "boundaries/asean_countries_ne10m.fgb",
-        "boundaries/land_ne10m_clip.geojson",
-        "boundaries/region_countries_ne10m_clip.geojson",
+        "basemap/world_countries_ne50m.fgb",
+        "basemap/populated_places.fgb",
+        "basemap/rivers.fgb",
     ] {
         let path = common::data_dir().join(file);
         let bytes = std::fs::read(&path).expect("bundled file");
@@ -381,7 +382,7 @@ proptest::proptest! {
     /// Any prefix of a real GeoJSON file is refused (an unterminated document), by the reader.
     #[test]
     fn every_prefix_of_a_geojson_file_is_refused(cut_per_mille in 0usize..1000) {
-        let bytes = std::fs::read(common::data_dir().join("boundaries/region_countries_ne10m_clip.geojson"))
+        let bytes = std::fs::read(common::data_dir().join("../tests/fixtures/fgb/expected/fgb-project-countries.geojson"))
             .expect("bundled file");
         let cut = bytes.len() * cut_per_mille / 1000;
         assert_refused(&bytes[..cut], Format::GeoJson, &format!("cut at {cut}"));

@@ -105,3 +105,57 @@ async fn csv_download_has_every_matching_row() {
     );
     assert_eq!(reader.records().count(), 276);
 }
+
+#[test]
+fn csv_cells_that_a_spreadsheet_would_run_are_neutralised() {
+    use amis_webgis::catalog::{Layer, LayerMeta};
+    use amis_webgis::feature::{Feature, FeatureSet, Field, FieldType, Value};
+    let texts = [
+        "=HYPERLINK(\"http://x\")",
+        "+1",
+        "-2+3",
+        "@SUM(A1)",
+        "\tx",
+        "\rx",
+        "plain",
+        "a=b",
+    ];
+    let set = FeatureSet {
+        fields: vec![
+            Field {
+                name: "name".into(),
+                field_type: FieldType::String,
+            },
+            Field {
+                name: "n".into(),
+                field_type: FieldType::Integer,
+            },
+        ],
+        features: texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Feature {
+                id: i as u64 + 1,
+                geometry: geo::Geometry::Point(geo::point!(x: 100.0, y: 5.0)),
+                properties: vec![Value::String((*t).into()), Value::Int(-5)],
+            })
+            .collect(),
+        ..FeatureSet::default()
+    };
+    let meta: LayerMeta = toml::from_str("id = 'csv'\ntitle = 'csv'").expect("meta");
+    let layer = Layer::build(meta, set, 1);
+    let mut out = Vec::new();
+    let positions: Vec<u32> = (0..texts.len() as u32).collect();
+    amis_webgis::features::output::write_csv(&layer, &positions, &mut out).expect("csv");
+    let mut reader = csv::Reader::from_reader(out.as_slice());
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    for (row, text) in rows.iter().zip(texts) {
+        let cell = &row[0];
+        if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            assert_eq!(cell, format!("'{text}"), "formula neutralised");
+        } else {
+            assert_eq!(cell, text);
+        }
+        assert_eq!(&row[1], "-5", "numbers stay numbers");
+    }
+}

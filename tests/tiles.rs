@@ -187,15 +187,16 @@ async fn tile_features_match_the_items_api_for_the_same_area() {
 
 #[tokio::test]
 async fn composite_tile_has_one_valid_layer_each() {
-    let bytes =
-        tile_bytes("/tiles/land,asean-countries,active-faults,mineral-occurrences/5/25/14.mvt")
-            .await;
+    let bytes = tile_bytes(
+        "/tiles/world-countries-50m,asean-countries,active-faults,mineral-occurrences/5/25/14.mvt",
+    )
+    .await;
     let tile = decode(&bytes);
     let names: Vec<&str> = tile.layers.iter().map(|l| l.name.as_str()).collect();
     assert_eq!(
         names,
         [
-            "land",
+            "world-countries-50m",
             "asean-countries",
             "active-faults",
             "mineral-occurrences"
@@ -252,7 +253,10 @@ async fn polygons_stay_valid_at_every_zoom_over_the_region() {
     let (lon, lat) = (110.0f64, 1.0f64);
     for z in 0..=9u8 {
         let (x, y) = common::tile_xy(z, lon, lat);
-        let reply = get(&format!("/tiles/land,region-countries/{z}/{x}/{y}.mvt")).await;
+        let reply = get(&format!(
+            "/tiles/world-countries-50m,world-countries-10m,asean-countries/{z}/{x}/{y}.mvt"
+        ))
+        .await;
         if reply.status == StatusCode::NO_CONTENT {
             continue;
         }
@@ -422,7 +426,7 @@ async fn tilejson_describes_layers_with_absolute_urls() {
     assert_eq!(doc["center"].as_array().map(Vec::len), Some(3));
 
     let proxied = send(
-        Request::get("/tiles/land.json")
+        Request::get("/tiles/lakes.json")
             .header("host", "internal:8080")
             .header("x-forwarded-proto", "https")
             .header("x-forwarded-host", "maps.example.org")
@@ -433,6 +437,6 @@ async fn tilejson_describes_layers_with_absolute_urls() {
     .json();
     assert_eq!(
         proxied["tiles"][0],
-        "https://maps.example.org/tiles/land/{z}/{x}/{y}.mvt"
+        "https://maps.example.org/tiles/lakes/{z}/{x}/{y}.mvt"
     );
 }

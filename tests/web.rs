@@ -47,11 +47,12 @@ async fn default_style_is_built_from_the_catalog() {
     assert_eq!(style["version"], 8);
     assert_eq!(
         style["sources"]["basemap"]["url"],
-        "http://test.local/tiles/land,region-countries,asean-countries.json"
+        "http://test.local/tiles/world-countries-50m,world-countries-10m,asean-countries,lakes,rivers,places,physical-regions,peaks,ports,airports.json"
     );
+    // Every thematic layer in one composite source.
     assert_eq!(
-        style["sources"]["layer-mineral-occurrences"]["url"],
-        "http://test.local/tiles/mineral-occurrences.json"
+        style["sources"]["layers-mineral-occurrences"]["url"],
+        "http://test.local/tiles/mineral-occurrences,active-faults.json"
     );
     let layers = style["layers"].as_array().expect("layers");
     let ids: Vec<&str> = layers.iter().filter_map(|l| l["id"].as_str()).collect();
@@ -69,7 +70,7 @@ async fn default_style_is_built_from_the_catalog() {
         .as_array()
         .expect("legend");
     assert!(legend.iter().any(|e| {
-        e["label"] == "Battery & critical minerals"
+        e["label"] == "Battery & technology metals"
             && e["values"]
                 .as_array()
                 .is_some_and(|v| v.iter().any(|c| c == "Nickel"))
@@ -232,10 +233,16 @@ fn a_new_geology_layer_gets_a_style_and_legend_without_editing_files() {
     let template =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/styles/default.json"))
             .expect("template");
-    let style = amis_webgis::styles::build(&template, "http://x", &snapshot).expect("style");
+    let style = amis_webgis::styles::build(
+        &template,
+        "http://x",
+        &snapshot,
+        amis_webgis::styles::Flavour::MapLibre,
+    )
+    .expect("style");
     assert_eq!(
-        style["sources"]["layer-geology-test"]["url"],
-        "http://x/tiles/geology-test.json"
+        style["sources"]["layers-mineral-occurrences"]["url"],
+        "http://x/tiles/mineral-occurrences,active-faults,geology-test.json"
     );
     let fill = style["layers"]
         .as_array()

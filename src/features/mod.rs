@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/conformance", get(conformance))
         .route("/openapi.json", get(openapi))
         .route("/vocabulary", get(vocabulary))
+        .route("/search", get(search))
         .route("/collections", get(collections))
         .route(
             "/collections/{id}",
@@ -107,6 +108,87 @@ async fn vocabulary(RawQuery(q): RawQuery) -> Result<Response, ApiError> {
         .into_response())
 }
 
+/// `GET /api/search?q=…`: the best matches across every occurrence layer (or the layers
+/// `collections=a,b` names), by the same matcher as `items?q=`, best first. Each feature says
+/// which collection it is from.
+async fn search(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    reject_query(q.as_deref(), &["q", "limit", "collections"])?;
+    let params = query_params(q.as_deref());
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let text = get("q").unwrap_or_default();
+    let query = crate::search::Query::parse(text)
+        .ok_or_else(|| ApiError::invalid("q", "give one or more words to search for"))?;
+    let limit = match get("limit") {
+        None => 10,
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|l| (1..=100).contains(l))
+            .ok_or_else(|| ApiError::invalid("limit", "must be an integer from 1 to 100"))?,
+    };
+    let snapshot = state.catalog.snapshot();
+    let layers: Vec<&std::sync::Arc<Layer>> = match get("collections") {
+        Some(list) => list
+            .split(',')
+            .map(|id| layer(&snapshot, id.trim()))
+            .collect::<Result<_, _>>()?,
+        None => snapshot
+            .layers
+            .iter()
+            .filter(|l| l.meta.kind == "occurrences")
+            .collect(),
+    };
+    let mut hits = Vec::new();
+    for (order, layer) in layers.iter().enumerate() {
+        let index = layer.search_index();
+        for (pos, feature) in layer.features.iter().enumerate() {
+            if let Some(rank) = index.rank(&query, pos, feature) {
+                hits.push((rank, order, pos));
+            }
+        }
+    }
+    hits.sort_unstable();
+    let base = base_url(&state, &headers);
+    let features: Vec<Json> = hits
+        .iter()
+        .take(limit)
+        .map(|&(_, order, pos)| {
+            let layer = layers[order];
+            let mut f = output::feature_json(layer, &layer.features[pos]);
+            f["collection"] = json!(layer.meta.id);
+            f["links"] = json!([link(
+                format!(
+                    "{base}/api/collections/{}/items/{}",
+                    layer.meta.id, layer.features[pos].id
+                ),
+                "self",
+                GEOJSON,
+                "This feature"
+            )]);
+            f
+        })
+        .collect();
+    Ok(json_response(
+        GEOJSON,
+        json!({
+            "type": "FeatureCollection",
+            "numberMatched": hits.len(),
+            "numberReturned": features.len(),
+            "timeStamp": now_rfc3339(),
+            "features": features,
+        }),
+    ))
+}
+
 async fn conformance(RawQuery(q): RawQuery) -> Result<Response, ApiError> {
     json_only(q.as_deref())?;
     Ok(json_response(
@@ -171,6 +253,7 @@ fn collection_json(layer: &Layer, base: &str) -> Json {
     })
 }
 
+/// `GET /api/collections`, with an ETag, so the web map can poll it cheaply for new uploads.
 async fn collections(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
@@ -184,13 +267,24 @@ async fn collections(
         .iter()
         .map(|l| collection_json(l, &base))
         .collect();
-    Ok(json_response(
-        JSON,
-        json!({
-            "links": [link(format!("{base}/api/collections"), "self", JSON, "The collections")],
-            "collections": list,
-        }),
-    ))
+    let body = json!({
+        "links": [link(format!("{base}/api/collections"), "self", JSON, "The collections")],
+        "collections": list,
+    })
+    .to_string();
+    let etag = format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(body.as_bytes()));
+    if crate::server::etag_matches(&headers, &etag) {
+        return Ok((axum::http::StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, JSON.to_string()),
+            (header::ETAG, etag),
+            (header::CACHE_CONTROL, "no-cache".to_string()),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 async fn collection(

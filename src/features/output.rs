@@ -81,22 +81,40 @@ fn all_points(layer: &Layer, positions: &[u32]) -> bool {
     })
 }
 
+/// A property as a CSV cell. Text that a spreadsheet would run as a formula (it begins with
+/// `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`, as OWASP recommends
+/// against CSV injection; numbers are written as numbers.
+fn csv_cell(value: &Value) -> String {
+    match value {
+        Value::String(s) => neutralise(s),
+        other => other.to_text(),
+    }
+}
+
+fn neutralise(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
+}
+
 /// CSV with a header row. Point layers get `longitude,latitude` columns; other
 /// geometries a `WKT` column, which GDAL's CSV driver reads as geometry.
 pub fn write_csv(layer: &Layer, positions: &[u32], out: impl Write) -> Result<(), String> {
     use wkt::ToWkt;
     let points = all_points(layer, positions);
     let mut csv = csv::Writer::from_writer(out);
-    let mut header: Vec<&str> = layer.fields.iter().map(|f| f.name.as_str()).collect();
+    let mut header: Vec<String> = layer.fields.iter().map(|f| neutralise(&f.name)).collect();
     if points {
-        header.extend(["longitude", "latitude"]);
+        header.extend(["longitude".to_string(), "latitude".to_string()]);
     } else {
-        header.push("WKT");
+        header.push("WKT".to_string());
     }
     csv.write_record(&header).map_err(|e| e.to_string())?;
     for &pos in positions {
         let feature = &layer.features[pos as usize];
-        let mut row: Vec<String> = feature.properties.iter().map(Value::to_text).collect();
+        let mut row: Vec<String> = feature.properties.iter().map(csv_cell).collect();
         match &feature.geometry {
             geo::Geometry::Point(p) if points => {
                 row.push(p.x().to_string());

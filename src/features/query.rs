@@ -7,6 +7,7 @@ use crate::catalog::Layer;
 use crate::error::ApiError;
 use crate::feature::Value;
 use crate::index::BBox;
+use crate::search::{Query, Rank};
 
 pub const DEFAULT_LIMIT: usize = 100;
 pub const MAX_LIMIT: usize = 10_000;
@@ -46,8 +47,8 @@ impl PropertyFilter {
 pub struct Selection<'a> {
     pub bbox: Option<&'a BBox>,
     pub filters: &'a [PropertyFilter],
-    /// Lower-cased search text.
-    pub text: Option<&'a str>,
+    /// Free-text search (see [`crate::search`]): matches are ranked.
+    pub text: Option<&'a Query>,
 }
 
 #[derive(Debug, Clone)]
@@ -57,8 +58,9 @@ pub struct ItemsQuery {
     pub limit: Option<usize>,
     pub offset: usize,
     pub filters: Vec<PropertyFilter>,
-    /// Free-text search: case-insensitive substring of any string property.
-    pub text: Option<String>,
+    /// Free-text search: every word begins a word of the feature's text (case and accents
+    /// ignored); results come best match first.
+    pub text: Option<Query>,
     pub format: ItemsFormat,
     /// The parameters as given, to rebuild `self`/`next`/`prev` links.
     pub params: Vec<(String, String)>,
@@ -74,7 +76,7 @@ impl ItemsQuery {
         Selection {
             bbox: self.bbox.as_ref(),
             filters: &self.filters,
-            text: self.text.as_deref(),
+            text: self.text.as_ref(),
         }
     }
 }
@@ -178,10 +180,8 @@ pub fn parse_items_query(
             return Err(ApiError::invalid(name, "given more than once"));
         }
         match name.as_str() {
-            "q" if value.trim().is_empty() => {
-                return Err(ApiError::invalid("q", "must not be empty"));
-            }
-            "q" => q.text = Some(value.trim().to_lowercase()),
+            // An empty query (or one of punctuation only) searches for nothing: all match.
+            "q" => q.text = Query::parse(value),
             "bbox" => q.bbox = Some(parse_bbox(value)?),
             "bbox-crs" if value == CRS84 => {}
             "bbox-crs" => {
@@ -261,18 +261,14 @@ pub fn vocabulary_values(layer: &Layer, property: &str, value: &str) -> Vec<Stri
     }
 }
 
-/// Positions (ascending) of the features matching every criterion of `selection`.
+/// Positions of the features matching every criterion of `selection`: ascending, or with
+/// a text search, best match first (then ascending), so paging is stable either way.
 pub fn select(layer: &Layer, selection: &Selection) -> Vec<u32> {
     let matches = |pos: &u32| {
         let props = &layer.features[*pos as usize].properties;
         selection.filters.iter().all(|f| f.matches(&props[f.field]))
-            && selection.text.is_none_or(|text| {
-                props
-                    .iter()
-                    .any(|v| matches!(v, Value::String(s) if contains_ignore_case(s, text)))
-            })
     };
-    match selection.bbox {
+    let positions: Vec<u32> = match selection.bbox {
         Some(bbox) => layer
             .index
             .query(bbox)
@@ -281,19 +277,21 @@ pub fn select(layer: &Layer, selection: &Selection) -> Vec<u32> {
             .filter(matches)
             .collect(),
         None => (0..layer.features.len() as u32).filter(matches).collect(),
-    }
-}
-
-/// `needle` must already be lower case.
-fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
-    if haystack.is_ascii() && needle.is_ascii() {
-        haystack
-            .as_bytes()
-            .windows(needle.len())
-            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
-    } else {
-        haystack.to_lowercase().contains(needle)
-    }
+    };
+    let Some(query) = selection.text else {
+        return positions;
+    };
+    let index = layer.search_index();
+    let mut ranked: Vec<(Rank, u32)> = positions
+        .into_iter()
+        .filter_map(|pos| {
+            index
+                .rank(query, pos as usize, &layer.features[pos as usize])
+                .map(|rank| (rank, pos))
+        })
+        .collect();
+    ranked.sort_unstable();
+    ranked.into_iter().map(|(_, pos)| pos).collect()
 }
 
 /// Exact test (not just envelopes), as OGC API Features asks for `bbox`.

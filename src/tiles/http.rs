@@ -18,7 +18,7 @@ const MVT_TYPE: &str = "application/vnd.mapbox-vector-tile";
 /// Short enough that an agency's upload shows within a minute; ETags make revalidation cheap.
 const TILE_CACHE_CONTROL: &str = "public, max-age=60";
 /// At most this many layers in one composite tile.
-const MAX_COMPOSITE_LAYERS: usize = 16;
+pub const MAX_COMPOSITE_LAYERS: usize = 16;
 
 /// Resolves `a,b,c` to layers, in the order given.
 pub fn resolve_layers(snapshot: &Snapshot, spec: &str) -> Result<Vec<Arc<Layer>>, ApiError> {

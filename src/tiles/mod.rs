@@ -167,7 +167,11 @@ pub fn render(
     layers: &[std::sync::Arc<crate::catalog::Layer>],
     tile: TileId,
 ) -> Result<Vec<u8>, mvt::Error> {
-    let cuts: Vec<cut::TileLayer> = layers.iter().map(|l| cut::cut_layer(l, tile)).collect();
+    let cuts: Vec<cut::TileLayer> = layers
+        .iter()
+        .filter(|l| l.meta.shown_at(tile.z))
+        .map(|l| cut::cut_layer(l, tile))
+        .collect();
     encode::encode_tile(&cuts)
 }
 

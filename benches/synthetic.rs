@@ -164,7 +164,7 @@ pub fn write_points_shapefile(data_dir: &Path, count: usize, epsg: u16, out: &Pa
     // DBF columns: name, commodities, country, deposit group (text, fixed width).
     let columns: [(&str, usize); 4] = [
         ("name", 40),
-        ("commoditie", 100),
+        ("commoditie", 254),
         ("country", 20),
         ("deposit_gr", 40),
     ];

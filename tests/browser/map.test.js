@@ -167,6 +167,10 @@ test('download in view returns valid GeoJSON for the view', async () => {
   await page.close();
 });
 
+/** Waits (up to 5 s, then fails) for the panel toggle to say it is expanded or not. */
+const expanded = (page, value) => page.waitForFunction(
+  (v) => document.querySelector('#panel-toggle')?.getAttribute('aria-expanded') === v, value, { timeout: 5000 });
+
 test('the layout works on a phone', async () => {
   const page = await browser.newPage({ viewport: { width: 390, height: 800 }, isMobile: true, hasTouch: true });
   await page.goto(BASE + '/');
@@ -175,13 +179,11 @@ test('the layout works on a phone', async () => {
   assert.ok(await toggle.isVisible());
   assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
   await toggle.click();
-  await page.waitForTimeout(300);
-  assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+  await expanded(page, 'true');
   assert.ok(await page.isVisible('#f-commodity'));
   await page.screenshot({ path: `${ARTIFACTS}/map-phone-panel.png` });
   await toggle.click();
-  await page.waitForTimeout(300);
-  assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+  await expanded(page, 'false');
   // Nothing covers the attribution: the cursor readout has no cursor to follow here.
   assert.equal(await page.isVisible('#coords'), false);
   const attrib = await page.locator('.maplibregl-ctrl-attrib').boundingBox();

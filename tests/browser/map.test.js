@@ -29,7 +29,10 @@ async function open(path = '/', prepare = () => {}) {
   const problems = [];
   page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`failed: ${r.url()} ${r.failure()?.errorText}`));
+  // MapLibre cancels the tiles it no longer needs when the view moves: ERR_ABORTED is not a failure.
+  page.on('requestfailed', (r) => {
+    if (r.failure()?.errorText !== 'net::ERR_ABORTED') problems.push(`failed: ${r.url()} ${r.failure()?.errorText}`);
+  });
   page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
   const started = Date.now();
   await page.goto(BASE + path);
@@ -186,12 +189,15 @@ test('the layout works on a phone', async () => {
   await expanded(page, 'false');
   // Nothing covers the attribution: the cursor readout has no cursor to follow here.
   assert.equal(await page.isVisible('#coords'), false);
-  const attrib = await page.locator('.maplibregl-ctrl-attrib').boundingBox();
-  const covering = await page.evaluate(({ x, y, width, height }) => {
+  // The closing panel slides away: wait (up to 5 s) for nothing to cover the attribution.
+  const coverOfAttribution = () => {
+    const { x, y, width, height } = document.querySelector('.maplibregl-ctrl-attrib').getBoundingClientRect();
     const hit = document.elementFromPoint(x + width / 2, y + height / 2);
-    return hit?.closest('.maplibregl-ctrl-attrib') ? null : hit?.id || hit?.className;
-  }, attrib);
-  assert.equal(covering, null, `the attribution is covered by ${covering}`);
+    return hit?.closest('.maplibregl-ctrl-attrib') ? null : (hit?.id || hit?.className || hit?.tagName || 'nothing');
+  };
+  const settled = await page.waitForFunction(`(${coverOfAttribution})() === null`, null, { timeout: 5000 })
+    .then(() => true, () => false);
+  assert.ok(settled, `the attribution is covered by ${await page.evaluate(coverOfAttribution)}`);
   await page.screenshot({ path: `${ARTIFACTS}/map-phone.png` });
   await page.close();
 });

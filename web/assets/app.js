@@ -91,7 +91,9 @@ function mapFilter(layer) {
     if (!layer.fields.has('deposit_group')) return ['==', 1, 0];
     parts.push(['==', ['get', 'deposit_group'], state.group]);
   }
-  return parts;
+  // Unfiltered, the style's own filter: MapLibre skips a filter equal to the current one, so
+  // the first tiles are not laid out twice.
+  return parts.length === 2 ? parts[1] : parts;
 }
 
 /** The same filter as API parameters; `null` when the layer cannot match it. */
@@ -179,8 +181,11 @@ const isCriticalPreset = () => vocab
   && vocab.criticalMinerals.commodities.every((c) => state.commodities.includes(c));
 
 /** Commodity, country and deposit-group menus from what the occurrence layers hold. */
-async function fillFilterMenus() {
-  const queryables = await Promise.all(occurrenceLayers.map((l) => getJson(`/api/collections/${encodeURIComponent(l.id)}/queryables`)));
+const fetchQueryables = () => Promise.all(occurrenceLayers.map((l) => getJson(`/api/collections/${encodeURIComponent(l.id)}/queryables`)));
+
+/** Fills the filter menus with the values the occurrence layers hold. */
+async function fillFilterMenus(pending = fetchQueryables()) {
+  const queryables = await pending;
   const union = (name) => new Set(queryables.flatMap((q) => q.properties[name]?.enum ?? []));
   const present = union('commodities');
   for (const name of union('primary_commodity')) present.add(name);
@@ -480,9 +485,15 @@ map.on('click', (e) => {
   new maplibregl.Popup({ maxWidth: '320px' }).setLngLat(e.lngLat).setDOMContent(popupContent(hits[0].properties, layer.metadata['amis:title'])).addTo(map);
 });
 
-map.on('load', async () => {
+// The vocabulary and the catalog are asked for at once, while MapLibre loads the style and
+// tiles, and the app is set up as soon as the style is there, so filters and hidden layers
+// apply before the first tiles are laid out rather than after they are drawn.
+const vocabulary = getJson('/api/vocabulary');
+const catalog = loadCatalog();
+const firstQueryables = catalog.then(fetchQueryables);
+map.once('style.load', async () => {
   try {
-    [vocab] = await Promise.all([getJson('/api/vocabulary'), loadCatalog()]);
+    [vocab] = await Promise.all([vocabulary, catalog]);
     // Links made before countries were codes name them: `country=Philippines` still works.
     const wanted = state.country.toLowerCase();
     const match = vocab.countries.find((c) => [c.iso3, c.iso2, c.name].some((v) => v.toLowerCase() === wanted));
@@ -497,7 +508,7 @@ map.on('load', async () => {
     buildLayerList();
     bindLayerEvents();
     gisUrls();
-    await fillFilterMenus();
+    await fillFilterMenus(firstQueryables);
   } catch (e) {
     setStatus(`Could not load the catalog: ${e.message}`, 'error');
   }

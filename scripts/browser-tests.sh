@@ -15,7 +15,7 @@ export UPLOAD_TOKEN=$(./target/release/amis-webgis token --store "$store" create
 AMIS_BIND=127.0.0.1:0 ./target/release/amis-webgis --store "$store" >"$log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; rm -rf "$log" "$store"' EXIT
-for _ in $(seq 1 100); do grep -q "listening on" "$log" && break; sleep 0.1; done
+for _ in $(seq 1 300); do grep -q "; ready" "$log" && break; sleep 0.1; done
 export BASE_URL=$(grep -o 'http://127.0.0.1:[0-9]*' "$log" | head -1)
 export ARTIFACTS="$PWD/artifacts"
 (cd tests/browser && node --test --test-concurrency=1)

@@ -107,6 +107,8 @@ pub struct Layer {
     pub version: u64,
     /// Every geometry is a single point: tile cutting can read coordinates from the index.
     pub points_only: bool,
+    /// Geometry kinds, property values, classes and label points, for the documents.
+    pub facts: crate::facts::LayerFacts,
     /// Folded text for search, built the first time the layer is searched.
     search: std::sync::OnceLock<crate::search::SearchIndex>,
 }
@@ -121,9 +123,11 @@ impl Layer {
         let points_only = features
             .iter()
             .all(|f| matches!(f.geometry, geo::Geometry::Point(_)));
+        let facts = crate::facts::LayerFacts::compute(&meta, &set.fields, &features);
         Layer {
             meta,
             fields: set.fields,
+            facts,
             features,
             index,
             bbox,
@@ -154,6 +158,9 @@ impl Layer {
 #[derive(Default)]
 pub struct Snapshot {
     pub layers: Vec<Arc<Layer>>,
+    /// Counts changes to the catalog: documents built from a snapshot (styles, the collection
+    /// list) are cached under it and rebuilt only when a layer is published or retired.
+    pub generation: u64,
 }
 
 impl Snapshot {
@@ -171,7 +178,10 @@ pub struct Catalog {
 impl Catalog {
     pub fn new(layers: Vec<Arc<Layer>>) -> Catalog {
         Catalog {
-            current: ArcSwap::from_pointee(Snapshot { layers }),
+            current: ArcSwap::from_pointee(Snapshot {
+                layers,
+                generation: 0,
+            }),
         }
     }
 
@@ -190,9 +200,20 @@ impl Catalog {
                 .cloned()
                 .collect();
             removed = layers.len() != snap.layers.len();
-            Snapshot { layers }
+            Snapshot {
+                layers,
+                generation: snap.generation + 1,
+            }
         });
         removed
+    }
+
+    /// Serves `layers` in place of whatever was served (start-up, once everything is loaded).
+    pub fn replace_all(&self, layers: Vec<Arc<Layer>>) {
+        self.current.rcu(|snap| Snapshot {
+            layers: layers.clone(),
+            generation: snap.generation + 1,
+        });
     }
 
     /// Adds or replaces one layer atomically.
@@ -203,12 +224,16 @@ impl Catalog {
                 Some(slot) => *slot = layer.clone(),
                 None => layers.push(layer.clone()),
             }
-            Snapshot { layers }
+            Snapshot {
+                layers,
+                generation: snap.generation + 1,
+            }
         });
     }
 }
 
 /// What start-up loaded and what it had to skip.
+#[derive(Default)]
 pub struct LoadReport {
     pub layers: Vec<Arc<Layer>>,
     pub errors: Vec<CatalogError>,

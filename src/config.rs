@@ -87,6 +87,25 @@ pub struct ServeArgs {
     /// Versions kept per uploaded layer.
     #[arg(long, env = "AMIS_KEEP_VERSIONS", default_value_t = 5)]
     pub keep_versions: usize,
+    /// Believe X-Forwarded-Proto and X-Forwarded-Host (set this only behind a reverse proxy
+    /// that sets them); documents then say `Vary` on them unless --public-url is given.
+    #[arg(long, env = "AMIS_TRUST_PROXY")]
+    pub trust_proxy: bool,
+    /// Requests answered at once; past this the server answers 503 with Retry-After.
+    #[arg(long, env = "AMIS_MAX_IN_FLIGHT", default_value_t = 512)]
+    pub max_in_flight: usize,
+    /// Seconds a read request may take to its response head (then 503).
+    #[arg(long, env = "AMIS_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+    /// Log format: `text` (one line per event) or `json` (one JSON object per line).
+    #[arg(long, env = "AMIS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 impl Default for ServeArgs {
@@ -101,6 +120,10 @@ impl Default for ServeArgs {
             max_layer_mb: 4096,
             upload_timeout_secs: 600,
             keep_versions: 5,
+            trust_proxy: false,
+            max_in_flight: 512,
+            request_timeout_secs: 30,
+            log_format: LogFormat::Text,
         }
     }
 }

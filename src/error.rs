@@ -51,6 +51,12 @@ pub enum ApiError {
     Conflict(String),
     #[error("the server's disk is full; nothing was changed")]
     InsufficientStorage,
+    #[error("the server is answering as many requests as it can; retry in a moment")]
+    Overloaded,
+    #[error(
+        "the request took longer than {0} s and was stopped; narrow it (bbox, limit, filters) or retry"
+    )]
+    Timeout(u64),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -91,28 +97,64 @@ impl ApiError {
             ApiError::InsufficientStorage => {
                 (StatusCode::INSUFFICIENT_STORAGE, "InsufficientStorage")
             }
+            ApiError::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "Overloaded"),
+            ApiError::Timeout(_) => (StatusCode::SERVICE_UNAVAILABLE, "Timeout"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "InternalError"),
+        }
+    }
+}
+
+/// Most characters of a client's own input an error echoes back: enough to recognise it,
+/// never a 20,000-character id repeated into the response and the log.
+pub const MAX_ECHO: usize = 120;
+
+impl ApiError {
+    /// The same error with the client input it echoes cut to [`MAX_ECHO`] characters.
+    fn with_bounded_echo(self) -> ApiError {
+        let cut = |s: String| crate::feature::abbreviate(&s, MAX_ECHO);
+        match self {
+            ApiError::UnknownLayer(id) => ApiError::UnknownLayer(cut(id)),
+            ApiError::UnknownFeature { layer, feature } => ApiError::UnknownFeature {
+                layer: cut(layer),
+                feature: cut(feature),
+            },
+            ApiError::NoRoute(path) => ApiError::NoRoute(cut(path)),
+            ApiError::MethodNotAllowed(method) => ApiError::MethodNotAllowed(cut(method)),
+            ApiError::UnknownParameter(name, hint) => ApiError::UnknownParameter(cut(name), hint),
+            // A reason may quote the value; reasons of our own are far shorter than this.
+            ApiError::InvalidParameter { param, reason } => ApiError::InvalidParameter {
+                param: cut(param),
+                reason: crate::feature::abbreviate(&reason, 4 * MAX_ECHO),
+            },
+            other => other,
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, code) = self.status_and_code();
+        let this = self.with_bounded_echo();
+        let (status, code) = this.status_and_code();
         if status.is_server_error() {
-            tracing::error!(error = %self, "request failed");
+            tracing::error!(error = %this, "request failed");
         }
-        let mut body = serde_json::json!({ "code": code, "description": self.to_string() });
-        if let ApiError::ProtocolViolation(report) = &self {
+        let mut body = serde_json::json!({ "code": code, "description": this.to_string() });
+        if let ApiError::ProtocolViolation(report) = &this {
             body["report"] = serde_json::json!(report);
         }
         let mut response = (status, axum::Json(body)).into_response();
-        if let ApiError::RangeNotSatisfiable(total) = &self
+        if let ApiError::RangeNotSatisfiable(total) = &this
             && let Ok(value) = axum::http::HeaderValue::from_str(&format!("bytes */{total}"))
         {
             response
                 .headers_mut()
                 .insert(axum::http::header::CONTENT_RANGE, value);
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
+            );
         }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(

@@ -2,19 +2,29 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use amis_webgis::auth::TokenStore;
-use amis_webgis::config::{Cli, Command, TokenAction, TokenArgs};
+use amis_webgis::config::{Cli, Command, LogFormat, TokenAction, TokenArgs};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
+    let cli = Cli::parse();
+    let format = match &cli.command {
+        Some(Command::Serve(args)) => args.log_format,
+        None => cli.serve.log_format,
+        _ => LogFormat::Text,
+    };
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
-        .with_target(false)
-        // Colour codes only on a terminal; log files and collectors get plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .init();
-    let cli = Cli::parse();
+        .with_target(false);
+    match format {
+        // One JSON object per line, for log collectors.
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+        // Colour codes only on a terminal; log files get plain text.
+        LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+            .init(),
+    }
     let result = match cli.command {
         Some(Command::Serve(args)) => amis_webgis::server::serve(args).await,
         Some(Command::Token(args)) => token(args),

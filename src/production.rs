@@ -65,7 +65,7 @@ pub async fn production(
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
     };
-    let table: Arc<ProductionTable> = state.production.clone();
+    let table: Arc<ProductionTable> = state.production.load_full();
     if let Some(iso3) = param("iso3")
         && !table.rows.iter().any(|r| r.iso3 == iso3)
     {

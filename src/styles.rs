@@ -2,12 +2,9 @@
 //! catalog, so a layer that appears later (an agency upload) is drawn and explained in the
 //! legend from its kind and classifying property, with no file edited by hand.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Value as Json, json};
 
 use crate::catalog::{Layer, Snapshot};
-use crate::feature::Value;
 
 /// Layer kinds the basemap template already draws.
 const BASEMAP_KINDS: [&str; 2] = ["basemap", "boundaries"];
@@ -82,63 +79,18 @@ pub fn build(
     Ok(style)
 }
 
-/// One label point per named feature, inside its largest polygon: a tiled polygon would be
-/// labelled once per tile and per island.
+/// The layer's label points (see [`crate::facts::LayerFacts::label_points`]) as GeoJSON.
 fn label_points(layer: &Layer) -> Json {
-    use geo::{Area, InteriorPoint};
-    let Some(name_idx) = layer.field_index("name") else {
-        return json!({ "type": "FeatureCollection", "features": [] });
-    };
-    let asean_idx = layer.field_index("asean");
     let features: Vec<Json> = layer
-        .features
+        .facts
+        .label_points
         .iter()
-        .filter_map(|f| {
-            let largest = match &f.geometry {
-                geo::Geometry::Polygon(p) => Some(p.clone()),
-                geo::Geometry::MultiPolygon(mp) => {
-                    mp.0.iter()
-                        .max_by(|a, b| a.unsigned_area().total_cmp(&b.unsigned_area()))
-                        .cloned()
-                }
-                _ => None,
-            }?;
-            let point = largest.interior_point()?;
-            let name = f.properties[name_idx].to_json();
-            // Layers without the flag are the ASEAN outlines themselves.
-            let asean = match asean_idx.map(|i| &f.properties[i]) {
-                Some(Value::Int(i)) => *i,
-                Some(Value::Bool(b)) => i64::from(*b),
-                _ => 1,
-            };
-            Some(
-                json!({ "type": "Feature", "properties": { "name": name, "asean": asean },
-                         "geometry": { "type": "Point", "coordinates": [point.x(), point.y()] } }),
-            )
+        .map(|p| {
+            json!({ "type": "Feature", "properties": { "name": p.name.to_json(), "asean": p.asean },
+                     "geometry": { "type": "Point", "coordinates": [p.x, p.y] } })
         })
         .collect();
     json!({ "type": "FeatureCollection", "features": features })
-}
-
-/// The values of the classifying property, most frequent first (ties by name).
-fn classes(layer: &Layer) -> Vec<String> {
-    let Some(idx) = layer
-        .meta
-        .classify
-        .as_deref()
-        .and_then(|c| layer.field_index(c))
-    else {
-        return Vec::new();
-    };
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    for f in &layer.features {
-        if let Value::String(s) = &f.properties[idx] {
-            *counts.entry(s.to_string()).or_default() += 1;
-        }
-    }
-    let mut sorted: Vec<(String, usize)> = counts.into_iter().collect();
-    sorted.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    sorted.into_iter().map(|(v, _)| v).collect()
 }
 
 /// A `match` expression colouring by class, and the legend that explains it.
@@ -168,7 +120,7 @@ fn colour_by(layer: &Layer, fallback: &str) -> (Json, Vec<Json>) {
         expr.push(json!(crate::vocab::UNSPECIFIED_COLOUR));
         return (Json::Array(expr), legend);
     }
-    let classes = classes(layer);
+    let classes = &layer.facts.classes;
     if classes.is_empty() {
         return (
             json!(fallback),
@@ -196,18 +148,8 @@ fn thematic_layers(layer: &Layer, source: &str, flavour: Flavour) -> Vec<Json> {
                 "amis:license": layer.meta.license, "amis:attribution": layer.meta.attribution,
                 "amis:source": layer.meta.source })
     };
-    let polygons = layer.features.iter().any(|f| {
-        matches!(
-            f.geometry,
-            geo::Geometry::Polygon(_) | geo::Geometry::MultiPolygon(_)
-        )
-    });
-    let lines = layer.features.iter().any(|f| {
-        matches!(
-            f.geometry,
-            geo::Geometry::LineString(_) | geo::Geometry::MultiLineString(_)
-        )
-    });
+    let polygons = layer.facts.has_polygons;
+    let lines = layer.facts.has_lines;
     let (colour, legend) = colour_by(layer, "#7b3294");
     let mut out = Vec::new();
     if polygons {
@@ -222,14 +164,7 @@ fn thematic_layers(layer: &Layer, source: &str, flavour: Flavour) -> Vec<Json> {
             "paint": { "line-color": colour, "line-width": ["interpolate", ["linear"], ["zoom"], 3, 1, 10, 2.5] },
             "metadata": metadata(legend.clone()) }));
     }
-    if !polygons && !lines
-        || layer.features.iter().any(|f| {
-            matches!(
-                f.geometry,
-                geo::Geometry::Point(_) | geo::Geometry::MultiPoint(_)
-            )
-        })
-    {
+    if !polygons && !lines || layer.facts.has_points {
         let is_point = json!(["==", ["geometry-type"], "Point"]);
         if flavour == Flavour::Qgis && layer.meta.kind == "occurrences" {
             for group in crate::vocab::COLOUR_GROUPS {

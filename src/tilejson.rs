@@ -67,11 +67,7 @@ fn vector_layer(layer: &Layer) -> Json {
     for f in &layer.fields {
         fields.insert(f.name.clone(), Json::from(f.field_type.tilejson_name()));
     }
-    let has_points = layer
-        .features
-        .iter()
-        .any(|f| matches!(f.geometry, geo::Geometry::Point(_)));
-    if has_points {
+    if layer.facts.has_points {
         fields.insert("point_count".into(), Json::from("Number"));
     }
     json!({

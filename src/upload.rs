@@ -17,12 +17,13 @@ use tokio_stream::StreamExt;
 use crate::auth::{TokenRecord, TokenStore};
 use crate::catalog::{LayerMeta, is_valid_layer_id};
 use crate::error::ApiError;
-use crate::feature::{abbreviate, geometry_name};
+use crate::feature::abbreviate;
 use crate::protocol::{FieldMapping, Kind};
 use crate::publish::{self, Intake, Outcome, UploadRequest, Uploads, storage_error};
 use crate::server::{AppState, now_rfc3339, query_params, reject_query};
 use crate::source::{Format, ReadOptions};
 use crate::store::Incoming;
+use crate::work::WorkClass;
 
 /// What an upload may set, as query parameters (so `curl -T file.fgb` works).
 const UPLOAD_PARAMS: [&str; 12] = [
@@ -74,7 +75,14 @@ impl FromRequestParts<AppState> for Agency {
         // An invalid id is refused before anything is read, logged or joined into a path.
         let layer = layer_id(parts, state).await?;
         let action = action(&parts.method, parts.uri.path());
-        match authorize(state, &parts.headers, &layer) {
+        // The token file is read on each write (see `authorize`): a file read, so not here.
+        let authorization = parts.headers.get(header::AUTHORIZATION).cloned();
+        let (uploads, id) = (state.uploads.clone(), layer.clone());
+        let authorized =
+            tokio::task::spawn_blocking(move || authorize(&uploads, authorization.as_ref(), &id))
+                .await
+                .map_err(|e| ApiError::Internal(format!("authorisation failed: {e}")))?;
+        match authorized {
             Ok(token) => Ok(Agency { token, layer }),
             Err(e) => {
                 audit(
@@ -84,7 +92,8 @@ impl FromRequestParts<AppState> for Agency {
                     action,
                     "refused",
                     json!({ "error": e.to_string() }),
-                );
+                )
+                .await;
                 Err(e)
             }
         }
@@ -101,12 +110,15 @@ fn action(method: &Method, path: &str) -> &'static str {
 }
 
 /// The token's record if the request carries a valid bearer token allowed to write `id`.
-fn authorize(state: &AppState, headers: &HeaderMap, id: &str) -> Result<TokenRecord, ApiError> {
+fn authorize(
+    uploads: &Uploads,
+    authorization: Option<&axum::http::HeaderValue>,
+    id: &str,
+) -> Result<TokenRecord, ApiError> {
     let missing = || {
         ApiError::Unauthorized("writes need an agency token: Authorization: Bearer <token>".into())
     };
-    let value = headers
-        .get(header::AUTHORIZATION)
+    let value = authorization
         .and_then(|v| v.to_str().ok())
         .ok_or_else(missing)?;
     // RFC 9110 §11.1: the scheme is case-insensitive.
@@ -116,8 +128,8 @@ fn authorize(state: &AppState, headers: &HeaderMap, id: &str) -> Result<TokenRec
         return Err(missing());
     }
     // Re-read on each write, so `amis-webgis token create/revoke` takes effect at once.
-    let tokens = TokenStore::open(state.uploads.store.root())
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let tokens =
+        TokenStore::open(uploads.store.root()).map_err(|e| ApiError::Internal(e.to_string()))?;
     let record = tokens
         .authenticate(token)
         .cloned()
@@ -132,20 +144,27 @@ fn authorize(state: &AppState, headers: &HeaderMap, id: &str) -> Result<TokenRec
     Ok(record)
 }
 
-fn audit(
+/// Appends to the audit log (a synced file write, off the async workers) and counts the
+/// outcome by agency for `/metrics`.
+async fn audit(
     state: &AppState,
     agency: &str,
     id: &str,
-    action: &str,
-    outcome: &str,
+    action: &'static str,
+    outcome: &'static str,
     detail: serde_json::Value,
 ) {
+    metrics::counter!("amis_uploads_total", "agency" => agency.to_string(), "action" => action, "outcome" => outcome)
+        .increment(1);
     let entry = json!({
         "time": now_rfc3339(),
         "agency": agency, "layer": id, "action": action, "outcome": outcome, "detail": detail,
     });
-    if let Err(e) = state.uploads.store.audit(&entry) {
-        tracing::error!("audit log write failed: {e}");
+    let uploads = state.uploads.clone();
+    match tokio::task::spawn_blocking(move || uploads.store.audit(&entry)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::error!("audit log write failed: {e}"),
+        Err(e) => tracing::error!("audit log write failed: {e}"),
     }
 }
 
@@ -286,7 +305,8 @@ pub async fn upload(
         "upload",
         action_outcome,
         detail,
-    );
+    )
+    .await;
     let (status, body) = result?;
     Ok((status, axum::Json(body)).into_response())
 }
@@ -321,19 +341,25 @@ async fn receive_and_publish(
     } else {
         Some(state.uploads.write_slot(id)?)
     };
-    let mut incoming = state.uploads.store.incoming().map_err(storage_error)?;
-    receive(body, &mut incoming, &state.uploads).await?;
+    let uploads = state.uploads.clone();
+    let incoming = state
+        .work
+        .run(WorkClass::Upload, move || uploads.store.incoming())
+        .await?
+        .map_err(storage_error)?;
+    let incoming = receive(state, body, incoming).await?;
     *received = Some((incoming.bytes(), incoming.sha256_hex()));
 
     let existed = state.catalog.snapshot().get(id).is_some();
     let uploads = state.uploads.clone();
     let catalog = state.catalog.clone();
     let agency_name = agency.token.agency.clone();
-    let outcome = tokio::task::spawn_blocking(move || {
-        publish::publish(&uploads, &catalog, incoming, format, request, &agency_name)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("upload task failed: {e}")))??;
+    let outcome = state
+        .work
+        .run(WorkClass::Upload, move || {
+            publish::publish(&uploads, &catalog, incoming, format, request, &agency_name)
+        })
+        .await??;
     drop(slot);
     Ok(match outcome {
         Outcome::Checked(report) => (
@@ -345,11 +371,6 @@ async fn receive_and_publish(
             layer,
             report,
         } => {
-            let geometry_types: std::collections::BTreeSet<&str> = layer
-                .features
-                .iter()
-                .map(|f| geometry_name(&f.geometry))
-                .collect();
             let body = json!({
                 "id": id,
                 "published": true,
@@ -360,7 +381,7 @@ async fn receive_and_publish(
                 "bytes": record.bytes,
                 "sha256": record.sha256,
                 "bbox": layer.bbox.map(|r| [r.min().x, r.min().y, r.max().x, r.max().y]),
-                "geometryTypes": geometry_types,
+                "geometryTypes": layer.facts.geometry_types,
                 "properties": layer.fields,
                 "crs": report.crs,
                 "warnings": report.warnings,
@@ -378,21 +399,45 @@ async fn receive_and_publish(
     })
 }
 
-/// Streams the request body into `incoming`, enforcing the size limit as bytes arrive and
-/// the time limit on the whole body.
-async fn receive(body: Body, incoming: &mut Incoming, uploads: &Uploads) -> Result<(), ApiError> {
+/// Receives the request body into `incoming`, enforcing the size limit as bytes arrive and
+/// the time limit on the whole body. Chunks are gathered in memory and written a MiB at a
+/// time on the upload pool, so the file writes never run on the async workers.
+async fn receive(state: &AppState, body: Body, incoming: Incoming) -> Result<Incoming, ApiError> {
+    const BATCH: usize = 1 << 20;
+    let uploads = &state.uploads;
     let max = uploads.max_bytes;
+    let write = |mut incoming: Incoming, batch: Vec<u8>| async move {
+        state
+            .work
+            .run(WorkClass::Upload, move || {
+                incoming.write(&batch).map(|()| incoming)
+            })
+            .await?
+            .map_err(storage_error)
+    };
     let copy = async {
+        let mut incoming = incoming;
+        let mut batch = Vec::with_capacity(BATCH);
         let mut stream = body.into_data_stream();
         while let Some(chunk) = stream.next().await {
             let chunk = chunk
                 .map_err(|e| ApiError::BadUpload(format!("the upload was interrupted: {e}")))?;
-            if incoming.bytes() + chunk.len() as u64 > max {
+            if incoming.bytes() + (batch.len() + chunk.len()) as u64 > max {
                 return Err(ApiError::PayloadTooLarge(max));
             }
-            incoming.write(&chunk).map_err(storage_error)?;
+            batch.extend_from_slice(&chunk);
+            if batch.len() >= BATCH {
+                incoming = write(
+                    incoming,
+                    std::mem::replace(&mut batch, Vec::with_capacity(BATCH)),
+                )
+                .await?;
+            }
         }
-        Ok(())
+        if !batch.is_empty() {
+            incoming = write(incoming, batch).await?;
+        }
+        Ok(incoming)
     };
     tokio::time::timeout(uploads.timeout, copy)
         .await
@@ -411,10 +456,11 @@ pub async fn retire(
     if state.catalog.snapshot().get(&id).is_none() {
         return Err(ApiError::UnknownLayer(id));
     }
+    let (uploads, layer_id) = (state.uploads.clone(), id.clone());
     state
-        .uploads
-        .store
-        .retire(&id)
+        .work
+        .run(WorkClass::Upload, move || uploads.store.retire(&layer_id))
+        .await?
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     state.catalog.retire(&id);
     audit(
@@ -424,7 +470,8 @@ pub async fn retire(
         "delete",
         "retired",
         json!({}),
-    );
+    )
+    .await;
     Ok(axum::Json(json!({ "id": id, "retired": true })).into_response())
 }
 
@@ -447,12 +494,13 @@ pub async fn restore(
     let uploads = state.uploads.clone();
     let catalog = state.catalog.clone();
     let layer_id = id.clone();
-    let layer = tokio::task::spawn_blocking(move || {
-        publish::restore(&uploads, &catalog, &layer_id, number)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("restore task failed: {e}")))??
-    .ok_or_else(unknown)?;
+    let layer = state
+        .work
+        .run(WorkClass::Upload, move || {
+            publish::restore(&uploads, &catalog, &layer_id, number)
+        })
+        .await??
+        .ok_or_else(unknown)?;
     let features = layer.features.len();
     audit(
         &state,
@@ -461,7 +509,8 @@ pub async fn restore(
         "restore",
         "published",
         json!({ "version": number, "features": features }),
-    );
+    )
+    .await;
     Ok(axum::Json(json!({ "id": id, "version": number, "features": features })).into_response())
 }
 
@@ -475,10 +524,11 @@ pub async fn versions(
         return Err(ApiError::UnknownLayer(abbreviate(&id, 80)));
     }
     reject_query(query.as_deref(), &[])?;
+    let (uploads, layer_id) = (state.uploads.clone(), id.clone());
     let versions = state
-        .uploads
-        .store
-        .versions(&id)
+        .work
+        .run(WorkClass::Upload, move || uploads.store.versions(&layer_id))
+        .await?
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     if versions.is_empty() && state.catalog.snapshot().get(&id).is_none() {
         return Err(ApiError::UnknownLayer(id));

@@ -75,24 +75,30 @@ pub async fn style(
 ) -> Result<Response, ApiError> {
     reject_query(query.as_deref(), &[])?;
     let unknown = || ApiError::NoRoute(format!("/styles/{name} (no such style)"));
-    let id = name.strip_suffix(".json").ok_or_else(unknown)?;
-    if !crate::catalog::is_valid_layer_id(id) {
-        return Err(unknown());
-    }
+    // The styles there are: each is cached under its own name.
+    let (id, key, flavour) = match name.as_str() {
+        "default.json" => ("default", "style-default", styles::Flavour::MapLibre),
+        "qgis.json" => ("qgis", "style-qgis", styles::Flavour::Qgis),
+        _ => return Err(unknown()),
+    };
     let file = StyleFiles::get(&format!("{id}.json")).ok_or_else(unknown)?;
     let template =
         std::str::from_utf8(&file.data).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let flavour = if id == "qgis" {
-        styles::Flavour::Qgis
-    } else {
-        styles::Flavour::MapLibre
-    };
-    let style = styles::build(
-        template,
-        &base_url(&state, &headers),
-        &state.catalog.snapshot(),
-        flavour,
+    let base = base_url(&state, &headers);
+    let snapshot = state.catalog.snapshot();
+    let style = state
+        .documents
+        .get_or_build(snapshot.generation, key, &base, || {
+            let style = styles::build(template, &base, &snapshot, flavour)
+                .map_err(|e| ApiError::Internal(format!("style {id}: {e}")))?;
+            Ok(style.to_string().into())
+        })?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        style,
     )
-    .map_err(|e| ApiError::Internal(format!("style {id}: {e}")))?;
-    Ok(([(header::CACHE_CONTROL, "no-cache")], axum::Json(style)).into_response())
+        .into_response())
 }

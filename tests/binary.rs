@@ -46,6 +46,18 @@ fn serves_and_shuts_down_on_sigterm() {
             break rest.trim().to_string();
         }
     };
+    // Probes answer while the layers load; `/ready` says when they are.
+    let early = http_get(&addr, "/health");
+    assert!(early.starts_with("HTTP/1.1 200"), "{early}");
+    for line in lines.by_ref() {
+        let line = line.expect("utf-8 log line");
+        assert!(!line.contains("ERROR"), "start-up error: {line}");
+        if line.contains("; ready") {
+            break;
+        }
+    }
+    let ready = http_get(&addr, "/ready");
+    assert!(ready.starts_with("HTTP/1.1 200"), "{ready}");
 
     let health = http_get(&addr, "/health");
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
@@ -72,4 +84,77 @@ fn serves_and_shuts_down_on_sigterm() {
         "one log line per request:\n{log}"
     );
     assert!(log.contains("shut down cleanly"), "{log}");
+}
+
+/// Sends `request` as raw bytes and reads the whole response (the server closes after errors).
+fn http_raw(addr: &str, request: &[u8]) -> String {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .expect("timeout");
+    // The server may answer and close before it has read everything: a failed write is fine.
+    let _ = stream.write_all(request);
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    String::from_utf8_lossy(&response).into_owned()
+}
+
+/// The body of a raw response, parsed as the JSON error every refusal carries.
+fn error_body(response: &str) -> serde_json::Value {
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+    serde_json::from_str(body).unwrap_or_else(|e| {
+        panic!(
+            "not a JSON body ({e}): {}",
+            &response[..response.len().min(300)]
+        )
+    })
+}
+
+#[test]
+fn errors_hyper_answers_itself_are_json_too() {
+    let store = common::temp_store("binary-parse-errors");
+    let (_child, addr) = common::spawn_server(&store);
+    let long_uri = format!(
+        "GET /api/collections?x={} HTTP/1.1\r\nHost: a\r\n\r\n",
+        "a".repeat(100_000)
+    );
+    let huge_header = format!(
+        "GET / HTTP/1.1\r\nHost: a\r\nX-Big: {}\r\n\r\n",
+        "b".repeat(500_000)
+    );
+    for (request, status, code) in [
+        (long_uri.as_bytes(), "414", "URITooLong"),
+        (huge_header.as_bytes(), "431", "HeadersTooLarge"),
+        (&b"NOT HTTP AT ALL\r\n\r\n"[..], "400", "MalformedRequest"),
+    ] {
+        let response = http_raw(&addr, request);
+        assert!(
+            response.starts_with(&format!("HTTP/1.1 {status} ")),
+            "{}",
+            &response[..response.len().min(200)]
+        );
+        assert!(
+            response
+                .to_ascii_lowercase()
+                .contains("content-type: application/json")
+        );
+        let body = error_body(&response);
+        assert_eq!(body["code"], code);
+        assert!(body["description"].as_str().is_some_and(|d| d.len() > 20));
+    }
+    // Errors of the router echo at most a bounded part of the client's input.
+    let id = "z".repeat(20_000);
+    let response = http_get(&addr, &format!("/api/collections/{id}"));
+    assert!(response.starts_with("HTTP/1.1 404"));
+    let description = error_body(&response)["description"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        description.contains("zzzz") && description.len() < 300,
+        "{} characters",
+        description.len()
+    );
+    // And the server still answers.
+    assert!(http_get(&addr, "/health").starts_with("HTTP/1.1 200"));
 }

@@ -425,18 +425,45 @@ async fn tilejson_describes_layers_with_absolute_urls() {
     );
     assert_eq!(doc["center"].as_array().map(Vec::len), Some(3));
 
-    let proxied = send(
+    // Forwarded headers are anyone's to send: ignored unless the server is told it is behind
+    // a proxy that sets them, and then shared caches are told the document varies on them.
+    let forwarded = || {
         Request::get("/tiles/lakes.json")
             .header("host", "internal:8080")
             .header("x-forwarded-proto", "https")
             .header("x-forwarded-host", "maps.example.org")
             .body(Body::empty())
-            .expect("req"),
-    )
-    .await
-    .json();
+            .expect("req")
+    };
+    let direct = send(forwarded()).await;
     assert_eq!(
-        proxied["tiles"][0],
+        direct.json()["tiles"][0],
+        "http://internal:8080/tiles/lakes/{z}/{x}/{y}.mvt"
+    );
+    let vary = |reply: &common::Reply| {
+        reply
+            .headers
+            .get_all("vary")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    assert!(
+        !vary(&direct).contains("X-Forwarded-Host"),
+        "{}",
+        vary(&direct)
+    );
+    let mut behind_proxy = common::state();
+    behind_proxy.trust_proxy = true;
+    let proxied = common::send_to(behind_proxy, forwarded()).await;
+    assert_eq!(
+        proxied.json()["tiles"][0],
         "https://maps.example.org/tiles/lakes/{z}/{x}/{y}.mvt"
+    );
+    assert!(
+        vary(&proxied).contains("X-Forwarded-Host"),
+        "{}",
+        vary(&proxied)
     );
 }

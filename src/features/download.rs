@@ -1,11 +1,15 @@
 //! Whole-selection downloads: `items?f=csv` and `items?f=fgb`.
 //!
-//! A plain GET streams the file while it is written, so a large layer starts arriving at once
-//! and is never held whole. Clients that read FlatGeobuf over HTTP (GDAL's `/vsicurl/`, QGIS,
-//! flatgeobuf.js) first ask for the size (HEAD) and then for byte ranges; those get the file
-//! built once, cached per layer version and query, and answered with `Content-Length`,
-//! `206 Partial Content` and `Content-Range` (RFC 9110 §14).
+//! A plain GET builds the file into an unnamed temporary file, within the download pool
+//! (bounded, off the async workers), then sends it from there asynchronously: however slowly
+//! the client reads, it holds no thread and no permit, and memory stays flat. Clients that
+//! read FlatGeobuf over HTTP (GDAL's `/vsicurl/`, QGIS, flatgeobuf.js) first ask for the size
+//! (HEAD) and then for byte ranges; those get the file built once, cached per layer version
+//! and normalised query (parameter order, repeats and spellings do not make new entries),
+//! with an ETag from its content, and answered with `Content-Length`, `206 Partial Content`
+//! and `Content-Range` (RFC 9110 §14).
 
+use std::io::{Seek, Write};
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -14,48 +18,93 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
 use super::output;
-use super::query::ItemsFormat;
+use super::query::{self, ItemsFormat, ItemsQuery};
 use crate::catalog::Layer;
 use crate::error::ApiError;
+use crate::server::AppState;
+use crate::work::WorkClass;
 
-/// Built FlatGeobuf files by layer, version and query, weighed by size.
+/// A built FlatGeobuf file and its strong validator.
+pub struct BuiltFile {
+    pub bytes: Bytes,
+    pub etag: String,
+}
+
+/// Built FlatGeobuf files by layer, version and normalised query, weighed by size.
 #[derive(Clone)]
-pub struct DownloadCache(moka::sync::Cache<String, Bytes>);
+pub struct DownloadCache(moka::sync::Cache<String, Arc<BuiltFile>>);
 
 impl DownloadCache {
     pub fn new(max_bytes: u64) -> DownloadCache {
         DownloadCache(
             moka::sync::Cache::builder()
                 .max_capacity(max_bytes)
-                .weigher(|_, bytes: &Bytes| u32::try_from(bytes.len()).unwrap_or(u32::MAX))
+                .weigher(|_, file: &Arc<BuiltFile>| {
+                    u32::try_from(file.bytes.len()).unwrap_or(u32::MAX)
+                })
                 .build(),
         )
     }
 }
 
-/// Streams the whole selection as CSV or FlatGeobuf from a blocking task.
-pub fn streamed(layer: Arc<Layer>, positions: Vec<u32>, format: ItemsFormat) -> Response {
-    let (tx, rx) = tokio::sync::mpsc::channel(8);
-    let filename = filename(&layer, format);
-    let content_type = content_type(format);
-    tokio::task::spawn_blocking(move || {
-        let mut writer = output::ChannelWriter::new(tx);
-        let result = match format {
-            ItemsFormat::Csv => output::write_csv(&layer, &positions, &mut writer),
-            _ => output::write_fgb(&layer, &positions, &mut writer),
-        };
-        match result.and_then(|()| std::io::Write::flush(&mut writer).map_err(|e| e.to_string())) {
-            Ok(()) => {}
-            Err(e) => {
-                tracing::warn!(layer = %layer.meta.id, "download aborted: {e}");
-                writer.fail(e);
-            }
-        }
+/// The features a download holds: the selection, then `offset`/`limit` if given.
+fn positions(layer: &Layer, query: &ItemsQuery) -> Vec<u32> {
+    let matched = query::select(layer, &query.selection());
+    let start = query.offset.min(matched.len());
+    let end = query.limit.map_or(matched.len(), |l| {
+        start.saturating_add(l).min(matched.len())
     });
-    let mut response =
-        Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx)).into_response();
+    matched[start..end].to_vec()
+}
+
+fn write(layer: &Layer, query: &ItemsQuery, out: impl Write) -> Result<(), String> {
+    let positions = positions(layer, query);
+    match query.format {
+        ItemsFormat::Csv => output::write_csv(layer, &positions, out),
+        _ => output::write_fgb(layer, &positions, out),
+    }
+}
+
+fn storage_error(e: std::io::Error) -> ApiError {
+    if e.kind() == std::io::ErrorKind::StorageFull {
+        ApiError::InsufficientStorage
+    } else {
+        ApiError::Internal(format!("writing the download failed: {e}"))
+    }
+}
+
+/// Builds the selection as CSV or FlatGeobuf and sends it.
+pub async fn streamed(
+    state: &AppState,
+    layer: Arc<Layer>,
+    query: ItemsQuery,
+) -> Result<Response, ApiError> {
+    let format = query.format;
+    let filename = filename(&layer, format);
+    let file = state
+        .work
+        .run(WorkClass::Download, move || {
+            let mut file = tempfile::tempfile().map_err(storage_error)?;
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, &mut file);
+            write(&layer, &query, &mut out).map_err(ApiError::Internal)?;
+            out.flush().map_err(storage_error)?;
+            drop(out);
+            file.rewind().map_err(storage_error)?;
+            Ok::<_, ApiError>(file)
+        })
+        .await??;
+    let length = file.metadata().map_err(storage_error)?.len();
+    let body = Body::from_stream(tokio_util::io::ReaderStream::with_capacity(
+        tokio::fs::File::from_std(file),
+        1 << 16,
+    ));
+    let mut response = body.into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type(format)),
+    );
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
@@ -63,7 +112,7 @@ pub fn streamed(layer: Arc<Layer>, positions: Vec<u32>, format: ItemsFormat) -> 
         // Tells HTTP readers they may ask for ranges, which take the cached path below.
         headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     }
-    response
+    Ok(response)
 }
 
 /// Whether a FlatGeobuf request needs the whole file's size: a HEAD or a Range request.
@@ -74,29 +123,36 @@ pub fn wants_ranges(format: ItemsFormat, method: &Method, headers: &HeaderMap) -
 
 /// Answers a HEAD or Range request for `items?f=fgb` from the built, cached file.
 pub async fn ranged(
-    cache: &DownloadCache,
+    state: &AppState,
     layer: Arc<Layer>,
-    positions: Vec<u32>,
-    query: &str,
+    query: ItemsQuery,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let key = format!("{}\n{:016x}\n{query}", layer.meta.id, layer.version);
-    let etag = format!(
-        "\"fgb-{:016x}\"",
-        xxhash_rust::xxh3::xxh3_64(key.as_bytes())
+    let key = format!(
+        "{}\n{:016x}\n{}",
+        layer.meta.id,
+        layer.version,
+        query.cache_key()
     );
-    let cache = cache.0.clone();
+    let cache = state.downloads.0.clone();
     let filename = filename(&layer, ItemsFormat::FlatGeobuf);
-    let file = tokio::task::spawn_blocking(move || {
-        // `try_get_with` builds each file once, however many ranges ask for it at the same time.
-        cache.try_get_with(key, || {
-            let mut bytes = Vec::new();
-            output::write_fgb(&layer, &positions, &mut bytes).map(|()| Bytes::from(bytes))
+    let built = state
+        .work
+        .run(WorkClass::Download, move || {
+            // `try_get_with` builds each file once, however many ranges ask for it at once.
+            cache.try_get_with(key, || {
+                let mut bytes = Vec::new();
+                write(&layer, &query, &mut bytes)?;
+                let etag = format!("\"fgb-{:016x}\"", xxhash_rust::xxh3::xxh3_64(&bytes));
+                Ok::<_, String>(Arc::new(BuiltFile {
+                    bytes: Bytes::from(bytes),
+                    etag,
+                }))
+            })
         })
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("download task failed: {e}")))?
-    .map_err(|e| ApiError::Internal(format!("writing FlatGeobuf failed: {e}")))?;
+        .await?
+        .map_err(|e| ApiError::Internal(format!("writing FlatGeobuf failed: {e}")))?;
+    let (file, etag) = (built.bytes.clone(), built.etag.clone());
 
     let total = file.len() as u64;
     let if_range_matches = headers

@@ -14,8 +14,8 @@ use serde_json::{Value as Json, json};
 
 use crate::catalog::Layer;
 use crate::error::ApiError;
-use crate::feature::geometry_name;
 use crate::server::{AppState, base_url, now_rfc3339, query_params, reject_query};
+use crate::work::WorkClass;
 use query::{ItemsFormat, ItemsQuery};
 
 const GEOJSON: &str = "application/geo+json";
@@ -136,33 +136,50 @@ async fn search(
             .ok_or_else(|| ApiError::invalid("limit", "must be an integer from 1 to 100"))?,
     };
     let snapshot = state.catalog.snapshot();
-    let layers: Vec<&std::sync::Arc<Layer>> = match get("collections") {
+    let layers: Vec<std::sync::Arc<Layer>> = match get("collections") {
         Some(list) => list
             .split(',')
-            .map(|id| layer(&snapshot, id.trim()))
+            .map(|id| layer(&snapshot, id.trim()).cloned())
             .collect::<Result<_, _>>()?,
         None => snapshot
             .layers
             .iter()
             .filter(|l| l.meta.kind == "occurrences")
+            .cloned()
             .collect(),
     };
+    let base = base_url(&state, &headers);
+    let body = state
+        .work
+        .run(WorkClass::Items, move || {
+            search_results(&layers, &query, limit, &base)
+        })
+        .await?;
+    Ok(([(header::CONTENT_TYPE, GEOJSON)], body).into_response())
+}
+
+/// The best `limit` matches of `query` across `layers`, as GeoJSON text.
+fn search_results(
+    layers: &[std::sync::Arc<Layer>],
+    query: &crate::search::Query,
+    limit: usize,
+    base: &str,
+) -> String {
     let mut hits = Vec::new();
     for (order, layer) in layers.iter().enumerate() {
         let index = layer.search_index();
         for (pos, feature) in layer.features.iter().enumerate() {
-            if let Some(rank) = index.rank(&query, pos, feature) {
+            if let Some(rank) = index.rank(query, pos, feature) {
                 hits.push((rank, order, pos));
             }
         }
     }
     hits.sort_unstable();
-    let base = base_url(&state, &headers);
     let features: Vec<Json> = hits
         .iter()
         .take(limit)
         .map(|&(_, order, pos)| {
-            let layer = layers[order];
+            let layer = &layers[order];
             let mut f = output::feature_json(layer, &layer.features[pos]);
             f["collection"] = json!(layer.meta.id);
             f["links"] = json!([link(
@@ -177,16 +194,14 @@ async fn search(
             f
         })
         .collect();
-    Ok(json_response(
-        GEOJSON,
-        json!({
-            "type": "FeatureCollection",
-            "numberMatched": hits.len(),
-            "numberReturned": features.len(),
-            "timeStamp": now_rfc3339(),
-            "features": features,
-        }),
-    ))
+    json!({
+        "type": "FeatureCollection",
+        "numberMatched": hits.len(),
+        "numberReturned": features.len(),
+        "timeStamp": now_rfc3339(),
+        "features": features,
+    })
+    .to_string()
 }
 
 async fn conformance(RawQuery(q): RawQuery) -> Result<Response, ApiError> {
@@ -207,11 +222,21 @@ async fn openapi(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     json_only(q.as_deref())?;
-    let doc = openapi::document(&base_url(&state, &headers), &state.catalog.snapshot());
-    Ok(json_response(
-        "application/vnd.oai.openapi+json;version=3.0",
+    let base = base_url(&state, &headers);
+    let snapshot = state.catalog.snapshot();
+    let doc = state
+        .documents
+        .get_or_build(snapshot.generation, "openapi", &base, || {
+            Ok(openapi::document(&base, &snapshot).to_string().into())
+        })?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "application/vnd.oai.openapi+json;version=3.0",
+        )],
         doc,
-    ))
+    )
+        .into_response())
 }
 
 fn collection_json(layer: &Layer, base: &str) -> Json {
@@ -220,11 +245,6 @@ fn collection_json(layer: &Layer, base: &str) -> Json {
     let bbox = layer
         .bbox
         .map(|r| vec![r.min().x, r.min().y, r.max().x, r.max().y]);
-    let geometry_types: std::collections::BTreeSet<&str> = layer
-        .features
-        .iter()
-        .map(|f| geometry_name(&f.geometry))
-        .collect();
     json!({
         "id": id,
         "title": layer.meta.title,
@@ -240,7 +260,7 @@ fn collection_json(layer: &Layer, base: &str) -> Json {
         "license": layer.meta.license,
         "attribution": layer.meta.attribution,
         "featureCount": layer.features.len(),
-        "geometryTypes": geometry_types,
+        "geometryTypes": layer.facts.geometry_types,
         "properties": layer.fields,
         "links": [
             link(format!("{base}/api/collections/{id}"), "self", JSON, "This collection"),
@@ -262,17 +282,22 @@ async fn collections(
     json_only(q.as_deref())?;
     let base = base_url(&state, &headers);
     let snapshot = state.catalog.snapshot();
-    let list: Vec<Json> = snapshot
-        .layers
-        .iter()
-        .map(|l| collection_json(l, &base))
-        .collect();
-    let body = json!({
-        "links": [link(format!("{base}/api/collections"), "self", JSON, "The collections")],
-        "collections": list,
-    })
-    .to_string();
-    let etag = format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(body.as_bytes()));
+    let body = state
+        .documents
+        .get_or_build(snapshot.generation, "collections", &base, || {
+            let list: Vec<Json> = snapshot
+                .layers
+                .iter()
+                .map(|l| collection_json(l, &base))
+                .collect();
+            Ok(json!({
+                "links": [link(format!("{base}/api/collections"), "self", JSON, "The collections")],
+                "collections": list,
+            })
+            .to_string()
+            .into())
+        })?;
+    let etag = format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&body));
     if crate::server::etag_matches(&headers, &etag) {
         return Ok((axum::http::StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
@@ -302,10 +327,6 @@ async fn collection(
     ))
 }
 
-/// Text properties with at most this many distinct values list them as an `enum`, which is
-/// what lets a client build filter menus without downloading the layer.
-const MAX_ENUM: usize = 200;
-
 /// `GET /api/collections/{id}/queryables` (OGC API Features Part 3): the properties that can
 /// be used as filters, as JSON Schema.
 async fn queryables(
@@ -321,28 +342,12 @@ async fn queryables(
     for (idx, field) in layer.fields.iter().enumerate() {
         let ty = field.field_type.json_schema_type();
         let mut schema = json!({ "title": field.name, "type": ty });
-        if ty == "string" {
-            let is_list = layer.meta.lists.contains(&field.name);
-            let mut values = std::collections::BTreeSet::new();
-            for f in &layer.features {
-                if let crate::feature::Value::String(v) = &f.properties[idx] {
-                    if is_list {
-                        values.extend(crate::vocab::list_items(v).map(str::to_string));
-                    } else {
-                        values.insert(v.to_string());
-                    }
-                    if values.len() > MAX_ENUM {
-                        break;
-                    }
-                }
-            }
-            if values.len() <= MAX_ENUM {
-                schema["enum"] = json!(values);
-            }
-            if is_list {
-                schema["description"] =
-                    json!("a list separated by \", \"; a filter matches any element");
-            }
+        if let Some(values) = &layer.facts.enums[idx] {
+            schema["enum"] = json!(values);
+        }
+        if layer.meta.lists.contains(&field.name) {
+            schema["description"] =
+                json!("a list separated by \", \"; a filter matches any element");
         }
         properties.insert(field.name.clone(), schema);
     }
@@ -382,32 +387,37 @@ async fn items(
     let snapshot = state.catalog.snapshot();
     let layer = layer(&snapshot, &id)?.clone();
     let query = query::parse_items_query(&layer, query_params(q.as_deref()))?;
-    let matched = query::select(&layer, &query.selection());
 
     if query.format != ItemsFormat::GeoJson {
-        let start = query.offset.min(matched.len());
-        let end = query.limit.map_or(matched.len(), |l| {
-            start.saturating_add(l).min(matched.len())
-        });
-        let positions = matched[start..end].to_vec();
         if download::wants_ranges(query.format, &method, &headers) {
-            let raw_query = q.as_deref().unwrap_or_default();
-            return download::ranged(&state.downloads, layer, positions, raw_query, &headers).await;
+            return download::ranged(&state, layer, query, &headers).await;
         }
-        return Ok(download::streamed(layer, positions, query.format));
+        return download::streamed(&state, layer, query).await;
     }
 
+    // Selecting and serialising up to 10,000 features is CPU work for the items pool.
     let base = base_url(&state, &headers);
+    let body = state
+        .work
+        .run(WorkClass::Items, move || items_page(&layer, &query, &base))
+        .await?;
+    Ok(([(header::CONTENT_TYPE, GEOJSON)], body).into_response())
+}
+
+/// One page of `items` as GeoJSON text.
+fn items_page(layer: &Layer, query: &ItemsQuery, base: &str) -> String {
+    let matched = query::select(layer, &query.selection());
+    let id = &layer.meta.id;
     let items_url = format!("{base}/api/collections/{id}/items");
     let limit = query.page_size();
     let start = query.offset.min(matched.len());
     let page = &matched[start..start.saturating_add(limit).min(matched.len())];
     let features: Vec<Json> = page
         .iter()
-        .map(|p| output::feature_json(&layer, &layer.features[*p as usize]))
+        .map(|p| output::feature_json(layer, &layer.features[*p as usize]))
         .collect();
     let mut links = vec![
-        page_link(&items_url, &query, query.offset, "self"),
+        page_link(&items_url, query, query.offset, "self"),
         link(
             format!("{base}/api/collections/{id}"),
             "collection",
@@ -416,27 +426,25 @@ async fn items(
         ),
     ];
     if start + page.len() < matched.len() {
-        links.push(page_link(&items_url, &query, start + page.len(), "next"));
+        links.push(page_link(&items_url, query, start + page.len(), "next"));
     }
     if query.offset > 0 {
         links.push(page_link(
             &items_url,
-            &query,
+            query,
             query.offset.saturating_sub(limit),
             "prev",
         ));
     }
-    Ok(json_response(
-        GEOJSON,
-        json!({
-            "type": "FeatureCollection",
-            "numberMatched": matched.len(),
-            "numberReturned": features.len(),
-            "timeStamp": now_rfc3339(),
-            "links": links,
-            "features": features,
-        }),
-    ))
+    json!({
+        "type": "FeatureCollection",
+        "numberMatched": matched.len(),
+        "numberReturned": features.len(),
+        "timeStamp": now_rfc3339(),
+        "links": links,
+        "features": features,
+    })
+    .to_string()
 }
 
 async fn item(

@@ -1,12 +1,10 @@
-//! Feature encodings: GeoJSON objects, and streamed CSV and FlatGeobuf downloads.
+//! Feature encodings: GeoJSON objects, and CSV and FlatGeobuf downloads.
 
 use std::io::Write;
 
-use bytes::Bytes;
 use flatgeobuf::{ColumnType, FgbCrs, FgbWriter, FgbWriterOptions, GeometryType};
 use geozero::{ColumnValue, PropertyProcessor};
 use serde_json::{Map, Value as Json, json};
-use tokio::sync::mpsc;
 
 use crate::catalog::Layer;
 use crate::feature::{Feature, FieldType, Value};
@@ -23,53 +21,6 @@ pub fn feature_json(layer: &Layer, feature: &Feature) -> Json {
         "geometry": geojson::Geometry::new(geojson::Value::from(&feature.geometry)),
         "properties": properties,
     })
-}
-
-/// An `io::Write` that hands 64 KiB chunks to an async response body, so a download
-/// streams while it is being written and memory stays flat.
-pub struct ChannelWriter {
-    tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
-    buf: Vec<u8>,
-}
-
-const CHUNK: usize = 64 * 1024;
-
-impl ChannelWriter {
-    pub fn new(tx: mpsc::Sender<Result<Bytes, std::io::Error>>) -> ChannelWriter {
-        ChannelWriter {
-            tx,
-            buf: Vec::with_capacity(CHUNK),
-        }
-    }
-
-    fn send(&mut self) -> std::io::Result<()> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
-        self.tx
-            .blocking_send(Ok(chunk))
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client went away"))
-    }
-
-    /// Reports a failure to the client by aborting the body mid-stream.
-    pub fn fail(self, error: String) {
-        let _ = self.tx.blocking_send(Err(std::io::Error::other(error)));
-    }
-}
-
-impl Write for ChannelWriter {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.buf.extend_from_slice(data);
-        if self.buf.len() >= CHUNK {
-            self.send()?;
-        }
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.send()
-    }
 }
 
 fn all_points(layer: &Layer, positions: &[u32]) -> bool {

@@ -11,6 +11,9 @@ use crate::search::{Query, Rank};
 
 pub const DEFAULT_LIMIT: usize = 100;
 pub const MAX_LIMIT: usize = 10_000;
+/// Most query parameters one `items` request may have (a property filter takes one per
+/// value): far more than any client sends, few enough that matching stays cheap.
+pub const MAX_PARAMS: usize = 100;
 const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 /// Parameters `/items` defines besides property filters.
 pub const ITEMS_PARAMS: [&str; 7] = ["bbox", "bbox-crs", "limit", "offset", "f", "datetime", "q"];
@@ -70,6 +73,32 @@ impl ItemsQuery {
     /// GeoJSON pages default to [`DEFAULT_LIMIT`]; downloads return everything unless asked.
     pub fn page_size(&self) -> usize {
         self.limit.unwrap_or(DEFAULT_LIMIT)
+    }
+
+    /// The query in a canonical form: the same selection, page and format however the
+    /// client ordered, repeated or spelled its parameters (`country=PHL` and
+    /// `country=Philippines`), for caching what it builds.
+    pub fn cache_key(&self) -> String {
+        let mut filters: Vec<(usize, Vec<&str>)> = self
+            .filters
+            .iter()
+            .map(|f| {
+                let mut values: Vec<&str> = f.any_of.iter().map(String::as_str).collect();
+                values.sort_unstable();
+                (f.field, values)
+            })
+            .collect();
+        filters.sort();
+        format!(
+            "bbox={:?}\nfilters={filters:?}\nq={:?}\nlimit={:?}\noffset={}\nf={:?}",
+            self.bbox
+                .as_ref()
+                .map(|b| [b.west, b.south, b.east, b.north]),
+            self.text,
+            self.limit,
+            self.offset,
+            self.format
+        )
     }
 
     pub fn selection(&self) -> Selection<'_> {
@@ -174,9 +203,18 @@ pub fn parse_items_query(
         format: ItemsFormat::GeoJson,
         params: Vec::new(),
     };
-    for (i, (name, value)) in params.iter().enumerate() {
-        let repeated = params[..i].iter().any(|(n, _)| n == name);
-        if repeated && ITEMS_PARAMS.contains(&name.as_str()) {
+    if params.len() > MAX_PARAMS {
+        return Err(ApiError::invalid(
+            "query",
+            format!(
+                "{} parameters; at most {MAX_PARAMS} (list several values of one property as one parameter each, or narrow the query)",
+                params.len()
+            ),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (name, value) in &params {
+        if !seen.insert(name.as_str()) && ITEMS_PARAMS.contains(&name.as_str()) {
             return Err(ApiError::invalid(name, "given more than once"));
         }
         match name.as_str() {

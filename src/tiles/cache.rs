@@ -69,13 +69,29 @@ impl TileCache {
                         .try_into()
                         .unwrap_or(u32::MAX)
                 })
+                .eviction_listener(|_, _, cause| {
+                    if cause == moka::notification::RemovalCause::Size {
+                        metrics::counter!("amis_tile_cache_evictions_total").increment(1);
+                    }
+                })
                 .build()
         });
         TileCache { inner }
     }
 
     pub fn get(&self, key: &TileKey) -> Option<Arc<EncodedTile>> {
-        self.inner.as_ref()?.get(key)
+        let hit = self.inner.as_ref().and_then(|cache| cache.get(key));
+        let result = if hit.is_some() { "hit" } else { "miss" };
+        metrics::counter!("amis_tile_cache_requests_total", "result" => result).increment(1);
+        hit
+    }
+
+    /// Entries and bytes held (approximate: moka settles its counts lazily).
+    pub fn usage(&self) -> (u64, u64) {
+        self.inner.as_ref().map_or((0, 0), |cache| {
+            cache.run_pending_tasks();
+            (cache.entry_count(), cache.weighted_size())
+        })
     }
 
     pub fn insert(&self, key: TileKey, tile: Arc<EncodedTile>) {

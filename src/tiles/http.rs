@@ -13,6 +13,7 @@ use crate::catalog::{Layer, Snapshot};
 use crate::error::ApiError;
 use crate::server::{AppState, base_url, etag_matches, reject_query};
 use crate::tilejson;
+use crate::work::WorkClass;
 
 const MVT_TYPE: &str = "application/vnd.mapbox-vector-tile";
 /// Short enough that an agency's upload shows within a minute; ETags make revalidation cheap.
@@ -70,12 +71,19 @@ pub async fn tile(
         Some(hit) => hit,
         None => {
             // Cutting a dense low-zoom tile takes milliseconds of CPU: keep it off the
-            // async workers. A panic here becomes a 500 for this request only.
-            let encoded =
-                tokio::task::spawn_blocking(move || render(&layers, tile).map(EncodedTile::new))
-                    .await
-                    .map_err(|e| ApiError::Internal(format!("tile task failed: {e}")))?
-                    .map_err(|e| ApiError::Internal(format!("tile encoding failed: {e}")))?;
+            // async workers, within the render pool. A panic here becomes a 500 for this
+            // request only.
+            let encoded = state
+                .work
+                .run(WorkClass::Render, move || {
+                    let started = std::time::Instant::now();
+                    let encoded = render(&layers, tile).map(EncodedTile::new);
+                    metrics::histogram!("amis_tile_render_seconds", "zoom" => tile.z.to_string())
+                        .record(started.elapsed().as_secs_f64());
+                    encoded
+                })
+                .await?
+                .map_err(|e| ApiError::Internal(format!("tile encoding failed: {e}")))?;
             let encoded = Arc::new(encoded);
             state.tiles.insert(key, encoded.clone());
             encoded

@@ -68,8 +68,8 @@ pub fn state() -> AppState {
         store: temp_store("shared"),
         ..ServeArgs::default()
     };
-    let mut state = AppState::new(Catalog::new(layers().clone()), &args);
-    state.production = bundled().production.clone();
+    let state = AppState::new(Catalog::new(layers().clone()), &args);
+    state.production.store(bundled().production.clone());
     state
 }
 
@@ -211,6 +211,16 @@ pub fn spawn_server(store: &std::path::Path) -> (KillOnDrop, String) {
             break rest.trim().to_string();
         }
     };
+    // It listens at once and loads its layers after: wait until it says it is ready.
+    loop {
+        let line = lines
+            .next()
+            .expect("server says when it is ready")
+            .expect("log line");
+        if line.contains("; ready") {
+            break;
+        }
+    }
     // Keep draining the log so the server never blocks on a full pipe.
     std::thread::spawn(move || lines.for_each(drop));
     (KillOnDrop(child), addr)

@@ -1,0 +1,207 @@
+//! Bounded work off the async workers.
+//!
+//! Whatever takes CPU or touches files for a request (cutting a tile, serialising a page of
+//! items, building a download, receiving and publishing an upload) runs on tokio's blocking
+//! pool, never on the few async workers that every other request needs. Each class of work
+//! has its own semaphore: a flood of one class (say, downloads of a million points) queues
+//! behind its own permits and cannot take the threads that tiles are cut on. A request that
+//! waits too long for a permit is ended by the request timeout (see `server`), and with it
+//! its place in the queue.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio::sync::Semaphore;
+
+use crate::error::ApiError;
+
+/// The kinds of blocking work, each bounded on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkClass {
+    /// Cutting and encoding vector tiles.
+    Render,
+    /// Selecting and serialising `items` pages, search and other feature documents.
+    Items,
+    /// Building CSV and FlatGeobuf downloads.
+    Download,
+    /// Writing, reading, checking and publishing uploads; the audit log.
+    Upload,
+}
+
+impl WorkClass {
+    pub const ALL: [WorkClass; 4] = [
+        WorkClass::Render,
+        WorkClass::Items,
+        WorkClass::Download,
+        WorkClass::Upload,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            WorkClass::Render => "render",
+            WorkClass::Items => "items",
+            WorkClass::Download => "download",
+            WorkClass::Upload => "upload",
+        }
+    }
+}
+
+/// How many jobs of each class may run at once.
+#[derive(Debug, Clone, Copy)]
+pub struct WorkLimits {
+    pub render: usize,
+    pub items: usize,
+    pub download: usize,
+    pub upload: usize,
+}
+
+impl WorkLimits {
+    /// CPU-bound classes get one job per core each (they then share the cores fairly); builds
+    /// of downloads and uploads, which are large and rarer, fewer.
+    pub fn for_this_machine() -> WorkLimits {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        WorkLimits {
+            render: cores.max(2),
+            items: cores.max(2),
+            download: (cores / 2).max(2),
+            upload: 2,
+        }
+    }
+
+    fn of(&self, class: WorkClass) -> usize {
+        match class {
+            WorkClass::Render => self.render,
+            WorkClass::Items => self.items,
+            WorkClass::Download => self.download,
+            WorkClass::Upload => self.upload,
+        }
+    }
+}
+
+struct Pool {
+    permits: Arc<Semaphore>,
+    waiting: AtomicUsize,
+}
+
+/// The semaphores of every class; cheap to clone.
+#[derive(Clone)]
+pub struct Work {
+    pools: Arc<[Pool; 4]>,
+    limits: WorkLimits,
+}
+
+impl Work {
+    pub fn new(limits: WorkLimits) -> Work {
+        let pool = |class: WorkClass| Pool {
+            permits: Arc::new(Semaphore::new(limits.of(class).max(1))),
+            waiting: AtomicUsize::new(0),
+        };
+        Work {
+            pools: Arc::new(WorkClass::ALL.map(pool)),
+            limits,
+        }
+    }
+
+    fn pool(&self, class: WorkClass) -> &Pool {
+        &self.pools[class as usize]
+    }
+
+    /// Jobs of `class` running now, and waiting for a permit.
+    pub fn load(&self, class: WorkClass) -> (usize, usize) {
+        let pool = self.pool(class);
+        let running = self
+            .limits
+            .of(class)
+            .max(1)
+            .saturating_sub(pool.permits.available_permits());
+        (running, pool.waiting.load(Ordering::Relaxed))
+    }
+
+    /// Runs `job` on the blocking pool once a permit of `class` is free. A panic in `job`
+    /// becomes a 500 for this request only.
+    pub async fn run<T, F>(&self, class: WorkClass, job: F) -> Result<T, ApiError>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool(class);
+        pool.waiting.fetch_add(1, Ordering::Relaxed);
+        let permit = pool.permits.clone().acquire_owned().await;
+        pool.waiting.fetch_sub(1, Ordering::Relaxed);
+        let permit =
+            permit.map_err(|_| ApiError::Internal("the work pool was shut down".into()))?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            job()
+        })
+        .await
+        .map_err(|e| {
+            let what = if e.is_panic() {
+                "panicked"
+            } else {
+                "was cancelled"
+            };
+            ApiError::Internal(format!("a {} job {what}", class.name()))
+        })
+    }
+}
+
+impl Default for Work {
+    fn default() -> Work {
+        Work::new(WorkLimits::for_this_machine())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_busy_class_does_not_block_another() {
+        let work = Work::new(WorkLimits {
+            render: 1,
+            items: 1,
+            download: 1,
+            upload: 1,
+        });
+        // Hold the only download permit until told to stop.
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let busy = {
+            let work = work.clone();
+            tokio::spawn(async move {
+                work.run(WorkClass::Download, move || wait.recv().is_ok())
+                    .await
+            })
+        };
+        while work.load(WorkClass::Download).0 == 0 {
+            tokio::task::yield_now().await;
+        }
+        // A second download waits for the permit...
+        let queued = {
+            let work = work.clone();
+            tokio::spawn(async move { work.run(WorkClass::Download, || 2).await })
+        };
+        while work.load(WorkClass::Download).1 == 0 {
+            tokio::task::yield_now().await;
+        }
+        // ...while a render runs at once.
+        let rendered =
+            tokio::time::timeout(Duration::from_secs(10), work.run(WorkClass::Render, || 1)).await;
+        assert!(matches!(rendered, Ok(Ok(1))));
+        assert!(!queued.is_finished());
+        release.send(()).expect("release");
+        assert!(matches!(busy.await, Ok(Ok(true))));
+        assert!(matches!(queued.await, Ok(Ok(2))));
+        assert_eq!(work.load(WorkClass::Download), (0, 0));
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_is_an_internal_error() {
+        let work = Work::default();
+        let result: Result<(), ApiError> = work
+            .run(WorkClass::Items, || panic!("deliberate test panic"))
+            .await;
+        assert!(matches!(result, Err(ApiError::Internal(m)) if m.contains("panicked")));
+    }
+}

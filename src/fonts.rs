@@ -1,66 +1,26 @@
-//! Map label glyphs, `GET /fonts/{fontstack}/{start}-{end}.pbf`, rendered as signed distance
-//! fields from bundled DejaVu fonts (as martin does, with `pbf_font_tools` and a FreeType built
-//! from source), so labels work with no network and no pre-generated glyph files.
+//! Map label glyphs, `GET /fonts/{fontstack}/{start}-{end}.pbf`: the signed-distance-field
+//! ranges MapLibre asks for, rendered once from the bundled DejaVu fonts by
+//! `scripts/render-glyphs.sh` (FreeType, with MapLibre's own glyph parameters) and embedded,
+//! gzipped, in the binary. Labels work with no network, and the server builds no FreeType.
 
-use std::sync::Arc;
+use std::io::Read;
 
-use axum::extract::{Path, RawQuery, State};
-use axum::http::header;
+use axum::extract::{Path, RawQuery};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
-use pbf_font_tools::prost::Message;
 use rust_embed::Embed;
 
 use crate::error::ApiError;
-use crate::server::{AppState, reject_query};
+use crate::server::{accepts_gzip, reject_query};
 
 #[derive(Embed)]
-#[folder = "styles/fonts/"]
-#[include = "*.ttf"]
-struct FontFiles;
+#[folder = "styles/glyphs/"]
+#[include = "*.pbf.gz"]
+struct GlyphFiles;
 
-/// Fontstack names (FreeType family + style, as MapLibre styles name them) and their files.
-pub const FONTS: [(&str, &str); 2] = [
-    ("DejaVu Sans Book", "DejaVuSans.ttf"),
-    ("DejaVu Sans Bold", "DejaVuSans-Bold.ttf"),
-];
-/// Glyph rendering parameters used by MapLibre's own glyph tools.
-const GLYPH_SIZE: usize = 24;
-const GLYPH_RADIUS: usize = 8;
-const GLYPH_CUTOFF: f64 = 0.25;
-
-/// Rendered ranges, cached: every range of every font is small (a few KiB) and finite.
-#[derive(Clone)]
-pub struct GlyphCache(moka::sync::Cache<(usize, u32), Arc<Vec<u8>>>);
-
-impl Default for GlyphCache {
-    fn default() -> Self {
-        GlyphCache(moka::sync::Cache::new(2_048))
-    }
-}
-
-/// Renders one 256-glyph range of font `font` (an index into [`FONTS`]).
-pub fn render_range(font: usize, start: u32) -> Result<Vec<u8>, String> {
-    let (name, file) = FONTS[font];
-    let data = FontFiles::get(file).ok_or_else(|| format!("font {file} is not embedded"))?;
-    let library = pbf_font_tools::freetype::Library::init().map_err(|e| e.to_string())?;
-    let face = library
-        .new_memory_face(data.data.into_owned(), 0)
-        .map_err(|e| e.to_string())?;
-    let mut stack = pbf_font_tools::glyph_range_for_face(
-        &face,
-        start,
-        start + 255,
-        GLYPH_SIZE,
-        GLYPH_RADIUS,
-        GLYPH_CUTOFF,
-    )
-    .map_err(|e| e.to_string())?;
-    stack.name = name.to_string();
-    let glyphs = pbf_font_tools::Glyphs {
-        stacks: vec![stack],
-    };
-    Ok(glyphs.encode_to_vec())
-}
+/// Fontstack names, as styles name them (FreeType family + style); each has a directory of
+/// rendered ranges.
+pub const FONTS: [&str; 2] = ["DejaVu Sans Book", "DejaVu Sans Bold"];
 
 fn parse_range(range: &str) -> Result<u32, ApiError> {
     let bad = || {
@@ -83,42 +43,84 @@ fn parse_range(range: &str) -> Result<u32, ApiError> {
     Ok(start)
 }
 
+/// A glyphs message with one fontstack and no glyphs: the answer for a range the font does
+/// not cover (MapLibre then draws nothing for those characters rather than failing).
+fn empty_range(font: &str, start: u32) -> Vec<u8> {
+    // Protobuf by hand, for two strings: glyphs { stacks = 1 { name = 1; range = 2 } }.
+    let range = format!("{start}-{}", start + 255);
+    let mut stack = vec![0x0a, font.len() as u8];
+    stack.extend_from_slice(font.as_bytes());
+    stack.extend([0x12, range.len() as u8]);
+    stack.extend_from_slice(range.as_bytes());
+    let mut message = vec![0x0a, stack.len() as u8];
+    message.extend(stack);
+    message
+}
+
 pub async fn glyphs(
-    State(state): State<AppState>,
     Path((fontstack, range)): Path<(String, String)>,
     RawQuery(query): RawQuery,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     reject_query(query.as_deref(), &[])?;
     let start = parse_range(&range)?;
     // A stack lists fallbacks; the first font this server has wins.
     let font = fontstack
         .split(',')
-        .find_map(|name| FONTS.iter().position(|(n, _)| *n == name.trim()))
+        .map(str::trim)
+        .find(|name| FONTS.contains(name))
         .ok_or_else(|| {
             ApiError::NoRoute(format!(
                 "/fonts/{fontstack} (fonts here: {})",
-                FONTS.map(|f| f.0).join(", ")
+                FONTS.join(", ")
             ))
         })?;
-    let cache = state.glyphs.clone();
-    let bytes = match cache.0.get(&(font, start)) {
-        Some(hit) => hit,
-        None => {
-            let rendered = tokio::task::spawn_blocking(move || render_range(font, start))
-                .await
-                .map_err(|e| ApiError::Internal(format!("glyph task failed: {e}")))?
-                .map_err(ApiError::Internal)?;
-            let rendered = Arc::new(rendered);
-            cache.0.insert((font, start), rendered.clone());
-            rendered
-        }
+    let cached = [
+        (header::CONTENT_TYPE, "application/x-protobuf"),
+        (header::CACHE_CONTROL, "public, max-age=86400"),
+    ];
+    let Some(file) = GlyphFiles::get(&format!("{font}/{start}-{}.pbf.gz", start + 255)) else {
+        return Ok((cached, empty_range(font, start)).into_response());
     };
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/x-protobuf"),
-            (header::CACHE_CONTROL, "public, max-age=86400"),
-        ],
-        bytes.as_ref().clone(),
-    )
-        .into_response())
+    if accepts_gzip(&headers) {
+        return Ok((
+            cached,
+            [
+                (header::CONTENT_ENCODING, "gzip"),
+                (header::VARY, "Accept-Encoding"),
+            ],
+            file.data.into_owned(),
+        )
+            .into_response());
+    }
+    let mut plain = Vec::new();
+    flate2::read::GzDecoder::new(&file.data[..])
+        .read_to_end(&mut plain)
+        .map_err(|e| ApiError::Internal(format!("glyph range {font} {start}: {e}")))?;
+    Ok((cached, [(header::VARY, "Accept-Encoding")], plain).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_font_has_its_latin_range() {
+        for font in FONTS {
+            assert!(
+                GlyphFiles::get(&format!("{font}/0-255.pbf.gz")).is_some(),
+                "{font}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_empty_range_is_a_valid_glyphs_message() {
+        let bytes = empty_range("DejaVu Sans Book", 3584);
+        // glyphs.stacks[0] is a length-delimited field 1 holding the whole rest.
+        assert_eq!(bytes[0], 0x0a);
+        assert_eq!(bytes[1] as usize, bytes.len() - 2);
+        assert!(String::from_utf8_lossy(&bytes).contains("DejaVu Sans Book"));
+        assert!(String::from_utf8_lossy(&bytes).contains("3584-3839"));
+    }
 }

@@ -58,13 +58,28 @@ fn method_label(method: &axum::http::Method) -> &'static str {
     }
 }
 
+/// A route template as a label, its parameters written `:name` (`/tiles/:layers/:z/:x/:y`):
+/// braces in label values are valid, but some text-format readers stop at them.
+fn route_label(template: &str) -> String {
+    template
+        .split('/')
+        .map(
+            |part| match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+                Some(name) => format!(":{}", name.trim_start_matches('*')),
+                None => part.to_string(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// Middleware: counts each request by route template (not by URL, which is unbounded),
 /// method and status, and records its latency to the response head.
 pub async fn record_request(request: Request, next: Next) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+        .map_or_else(|| "unmatched".to_string(), |p| route_label(p.as_str()));
     let method = method_label(request.method());
     let started = Instant::now();
     let response = next.run(request).await;

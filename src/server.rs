@@ -30,7 +30,6 @@ pub struct AppState {
     /// Whether `X-Forwarded-Proto/Host` are believed (the server is behind a proxy that
     /// sets them); otherwise links are made from `Host` alone.
     pub trust_proxy: bool,
-    pub glyphs: crate::fonts::GlyphCache,
     /// Swapped in once loaded (the server answers probes while it loads).
     pub production: Arc<arc_swap::ArcSwap<crate::production::ProductionTable>>,
     pub uploads: Arc<crate::publish::Uploads>,
@@ -57,6 +56,8 @@ impl AppState {
 
     /// State for a server that is still loading its layers: `/ready` answers `503`.
     pub fn loading(catalog: Catalog, args: &ServeArgs) -> AppState {
+        // Metrics recorded before the recorder exists are lost: install it first.
+        observe::prometheus();
         AppState {
             catalog: Arc::new(catalog),
             tiles: TileCache::new(args.cache_mb.saturating_mul(1 << 20)),
@@ -65,7 +66,6 @@ impl AppState {
                 .as_ref()
                 .map(|u| u.trim_end_matches('/').to_string()),
             trust_proxy: args.trust_proxy,
-            glyphs: crate::fonts::GlyphCache::default(),
             production: Arc::default(),
             uploads: Arc::new(crate::publish::Uploads::new(args)),
             downloads: crate::features::download::DownloadCache::new(
@@ -275,6 +275,25 @@ pub fn now_rfc3339() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
 
+/// Whether the client takes `Content-Encoding: gzip` (`Accept-Encoding`, with q-values), for
+/// what is stored compressed already (tiles, glyphs).
+pub fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let coding = parts.next().unwrap_or_default();
+            let quality = parts
+                .find_map(|p| p.strip_prefix("q="))
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && quality > 0.0
+        })
+}
+
 /// Whether `If-None-Match` names `etag` (or `*`), so the answer can be 304.
 pub fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
     headers
@@ -300,7 +319,6 @@ pub fn reject_query(query: Option<&str>, allowed: &[&str]) -> Result<(), ApiErro
 
 /// Loads the data directory, logs what was skipped, and serves until SIGTERM or ctrl-c.
 pub async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
-    observe::prometheus();
     // Listen first: probes and `/metrics` answer while the layers load (`/ready` says 503).
     let state = AppState::loading(Catalog::new(Vec::new()), &args);
     let listener = tokio::net::TcpListener::bind(args.bind).await?;
@@ -392,4 +410,31 @@ async fn shutdown_signal() {
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
     tracing::info!("shutdown signal received, finishing in-flight requests");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn gzip_negotiation() {
+        let mut h = HeaderMap::new();
+        assert!(!accepts_gzip(&h));
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("br, gzip;q=0.8"),
+        );
+        assert!(accepts_gzip(&h));
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("gzip;q=0"),
+        );
+        assert!(!accepts_gzip(&h));
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("identity"),
+        );
+        assert!(!accepts_gzip(&h));
+    }
 }

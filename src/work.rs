@@ -125,9 +125,12 @@ impl Work {
         T: Send + 'static,
     {
         let pool = self.pool(class);
-        pool.waiting.fetch_add(1, Ordering::Relaxed);
-        let permit = pool.permits.clone().acquire_owned().await;
-        pool.waiting.fetch_sub(1, Ordering::Relaxed);
+        let permit = {
+            // Counted as waiting until it has a permit or gives up (the request timed out
+            // and this future was dropped): the guard undoes the count either way.
+            let _waiting = Waiting::new(&pool.waiting);
+            pool.permits.clone().acquire_owned().await
+        };
         let permit =
             permit.map_err(|_| ApiError::Internal("the work pool was shut down".into()))?;
         tokio::task::spawn_blocking(move || {
@@ -143,6 +146,22 @@ impl Work {
             };
             ApiError::Internal(format!("a {} job {what}", class.name()))
         })
+    }
+}
+
+/// One job waiting for a permit, for as long as this lives.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn new(count: &'a AtomicUsize) -> Waiting<'a> {
+        count.fetch_add(1, Ordering::Relaxed);
+        Waiting(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -92,7 +92,22 @@ fn sigkill_mid_upload_keeps_the_previous_version_and_readers_never_fail() {
     stream
         .write_all(&vec![0u8; 1 << 20])
         .expect("first megabyte");
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    // Killed once the first megabyte is on disk (watched, up to 30 s), mid-upload.
+    let on_disk = || {
+        std::fs::read_dir(store.join("incoming"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| e.metadata().is_ok_and(|m| m.len() > 0))
+    };
+    let started = std::time::Instant::now();
+    while !on_disk() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the upload's first megabyte never reached the disk"
+        );
+        std::thread::yield_now();
+    }
     server.kill().expect("SIGKILL");
     server.wait().expect("reaped");
     drop(stream);

@@ -109,3 +109,58 @@ async fn ranges_follow_the_query_and_the_validator() {
     assert_eq!(nonsense.status, StatusCode::OK);
     assert_eq!(nonsense.body.len(), total);
 }
+
+/// GDAL asks with `Accept-Encoding: gzip`; FlatGeobuf bodies and answers to HEAD and Range
+/// must keep their real length and ranges, so they are never compressed. CSV is.
+#[tokio::test]
+async fn flatgeobuf_head_and_ranges_are_never_compressed() {
+    let gzip = |request: axum::http::request::Builder| {
+        request
+            .header("accept-encoding", "gzip")
+            .body(Body::empty())
+            .expect("request")
+    };
+    let whole = send(gzip(Request::get(FGB))).await;
+    assert_eq!(whole.status, StatusCode::OK);
+    assert_eq!(whole.header("content-encoding"), "");
+    assert_eq!(whole.header("content-length"), whole.body.len().to_string());
+    let head = send(gzip(Request::head(FGB))).await;
+    assert_eq!(head.header("content-encoding"), "");
+    assert_eq!(head.header("content-length"), whole.body.len().to_string());
+    assert_eq!(head.header("accept-ranges"), "bytes");
+    let part = send(gzip(Request::get(FGB).header("range", "bytes=0-99"))).await;
+    assert_eq!(part.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(part.header("content-encoding"), "");
+    assert_eq!(part.body[..], whole.body[..100]);
+    let csv = send(gzip(Request::get(
+        "/api/collections/mineral-occurrences/items?f=csv",
+    )))
+    .await;
+    assert_eq!(csv.header("content-encoding"), "gzip");
+}
+
+/// The built file is cached by what the query means, not how it is written, and its
+/// validator comes from its bytes.
+#[tokio::test]
+async fn the_ranged_cache_normalises_the_query() {
+    let head = |uri: String| async move {
+        send(Request::head(uri).body(Body::empty()).expect("request")).await
+    };
+    let a = head(format!("{FGB}&country=PHL&commodities=Gold")).await;
+    let b = head(format!("{FGB}&commodities=gold&country=Philippines")).await;
+    let c = head(format!("{FGB}&country=PHL")).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.header("etag"), b.header("etag"));
+    assert_ne!(a.header("etag"), c.header("etag"));
+    // Content-derived: the same selection reached by another filter has the same validator.
+    let all_countries = head(format!(
+        "{FGB}&country=BRN&country=KHM&country=IDN&country=LAO&country=MYS&country=MMR&country=PHL&country=SGP&country=THA&country=VNM&country=TLS"
+    ))
+    .await;
+    let everything = head(FGB.to_string()).await;
+    assert_eq!(
+        all_countries.header("content-length"),
+        everything.header("content-length")
+    );
+    assert_eq!(all_countries.header("etag"), everything.header("etag"));
+}

@@ -20,13 +20,6 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 const SEED: u64 = 20_261_126;
-/// Mutations per format in CI; `AMIS_SWEEP` raises it (scripts/fuzz-sweep.sh).
-fn sweep_size() -> usize {
-    std::env::var("AMIS_SWEEP")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000)
-}
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -335,7 +328,7 @@ fn seeded_mutations_of_every_format_never_panic() {
         let mut rng = ChaCha8Rng::seed_from_u64(SEED);
         let (mut refused, mut read_ok) = (0, 0);
         let started = std::time::Instant::now();
-        for case in 0..sweep_size() {
+        for case in 0..common::sweep_size() {
             let bytes = mutate(&mut rng, &seeds[case % seeds.len()]);
             match read(&bytes, format) {
                 Ok(_) => read_ok += 1,

@@ -1,112 +1,15 @@
-//! Vector tiles over HTTP, decoded with geozero's MVT reader (not our encoder's code).
+//! Vector tiles over HTTP, decoded by the tests' own decoder (not our encoder's code).
 
 mod common;
 
 use amis_webgis::tiles::{BUFFER, EXTENT};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use common::mvt::{GeomType, Tile, area2, geometry, tag};
 use common::{assert_error, get, send};
-use geozero::mvt::{Message, Tile, tile};
 
 fn decode(bytes: &[u8]) -> Tile {
-    Tile::decode(bytes).expect("valid MVT protobuf")
-}
-
-/// Decodes a feature's geometry commands as MVT 2.1 section 4.3 specifies. Written here
-/// rather than taken from geozero, whose polygon reader (0.15) miscomputes ring winding
-/// (its closing term re-adds the MoveTo delta) and rejects valid tiles.
-fn geometry(feature: &tile::Feature) -> geo::Geometry<f64> {
-    let zigzag = |v: u32| f64::from(((v >> 1) as i32) ^ -((v & 1) as i32));
-    let mut parts: Vec<Vec<geo::Coord>> = Vec::new();
-    let (mut x, mut y) = (0.0, 0.0);
-    let mut words = feature.geometry.iter().copied();
-    while let Some(command) = words.next() {
-        let (id, count) = (command & 7, command >> 3);
-        match id {
-            1 | 2 => {
-                for _ in 0..count {
-                    x += zigzag(words.next().expect("parameter"));
-                    y += zigzag(words.next().expect("parameter"));
-                    if id == 1 {
-                        parts.push(Vec::new());
-                    }
-                    parts
-                        .last_mut()
-                        .expect("MoveTo first")
-                        .push(geo::coord! { x: x, y: y });
-                }
-            }
-            7 => {
-                assert_eq!(count, 1, "ClosePath count");
-                let ring = parts.last_mut().expect("ring");
-                ring.push(ring[0]);
-            }
-            other => panic!("unknown command {other}"),
-        }
-    }
-    assert!(!parts.is_empty(), "feature has geometry");
-    match feature.r#type {
-        Some(t) if t == tile::GeomType::Point as i32 => {
-            let points: Vec<geo::Point> =
-                parts.concat().into_iter().map(geo::Point::from).collect();
-            if points.len() == 1 {
-                points[0].into()
-            } else {
-                geo::MultiPoint(points).into()
-            }
-        }
-        Some(t) if t == tile::GeomType::Linestring as i32 => {
-            let lines: Vec<geo::LineString> = parts.into_iter().map(geo::LineString).collect();
-            if lines.len() == 1 {
-                lines[0].clone().into()
-            } else {
-                geo::MultiLineString(lines).into()
-            }
-        }
-        Some(t) if t == tile::GeomType::Polygon as i32 => {
-            // Spec 4.3.4.4: a ring of positive area starts a new polygon, negative ones are its holes.
-            let mut polygons: Vec<(geo::LineString, Vec<geo::LineString>)> = Vec::new();
-            for ring in parts.into_iter().map(geo::LineString) {
-                assert!(ring.is_closed(), "polygon rings end with ClosePath");
-                let area = area2(&ring);
-                assert!(area != 0.0, "ring of zero area");
-                if area > 0.0 {
-                    polygons.push((ring, Vec::new()));
-                } else {
-                    polygons
-                        .last_mut()
-                        .expect("first ring is an exterior (positive area)")
-                        .1
-                        .push(ring);
-                }
-            }
-            let polygons: Vec<geo::Polygon> = polygons
-                .into_iter()
-                .map(|(e, h)| geo::Polygon::new(e, h))
-                .collect();
-            if polygons.len() == 1 {
-                polygons[0].clone().into()
-            } else {
-                geo::MultiPolygon(polygons).into()
-            }
-        }
-        other => panic!("unknown geometry type {other:?}"),
-    }
-}
-
-fn tag<'a>(layer: &'a tile::Layer, feature: &tile::Feature, key: &str) -> Option<&'a tile::Value> {
-    feature
-        .tags
-        .chunks(2)
-        .find_map(|kv| (layer.keys[kv[0] as usize] == key).then(|| &layer.values[kv[1] as usize]))
-}
-
-/// Twice the signed area by the surveyor's formula in tile coordinates (y down).
-fn area2(ring: &geo::LineString) -> f64 {
-    ring.0
-        .windows(2)
-        .map(|w| w[0].x * w[1].y - w[1].x * w[0].y)
-        .sum()
+    common::mvt::decode(bytes).expect("valid MVT protobuf")
 }
 
 async fn tile_bytes(uri: &str) -> Vec<u8> {
@@ -262,7 +165,7 @@ async fn polygons_stay_valid_at_every_zoom_over_the_region() {
         }
         for layer in decode(&reply.body).layers {
             for f in &layer.features {
-                assert_eq!(f.r#type, Some(tile::GeomType::Polygon as i32));
+                assert_eq!(f.r#type, Some(GeomType::Polygon));
                 let g = geometry(f);
                 let polys = match g {
                     geo::Geometry::Polygon(p) => vec![p],

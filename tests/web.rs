@@ -2,8 +2,9 @@
 
 mod common;
 
-use axum::http::StatusCode;
-use common::{assert_error, get};
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::{assert_error, get, send};
 
 #[tokio::test]
 async fn app_and_vendored_maplibre_are_served() {
@@ -117,7 +118,6 @@ async fn queryables_list_filter_values() {
 
 #[tokio::test]
 async fn glyphs_are_rendered_for_the_style_fonts() {
-    use pbf_font_tools::prost::Message;
     let style = get("/styles/default.json").await.json();
     assert_eq!(
         style["glyphs"],
@@ -125,16 +125,37 @@ async fn glyphs_are_rendered_for_the_style_fonts() {
     );
     let reply = get("/fonts/DejaVu%20Sans%20Bold,Arial%20Unicode%20MS%20Regular/0-255.pbf").await;
     assert_eq!(reply.status, StatusCode::OK);
-    let glyphs = pbf_font_tools::Glyphs::decode(reply.body.as_slice()).expect("glyph protobuf");
-    let stack = &glyphs.stacks[0];
-    assert_eq!(stack.name, "DejaVu Sans Bold");
-    assert_eq!(stack.range, "0-255");
-    let a = stack.glyphs.iter().find(|g| g.id == 65).expect("glyph A");
-    assert!(a.bitmap.as_ref().is_some_and(|b| !b.is_empty()) && a.advance > 0);
-    // Vietnamese names need Latin Extended Additional.
-    let viet = get("/fonts/DejaVu%20Sans%20Book/7680-7935.pbf").await;
-    let glyphs = pbf_font_tools::Glyphs::decode(viet.body.as_slice()).expect("glyph protobuf");
-    assert!(glyphs.stacks[0].glyphs.iter().any(|g| g.id == 0x1EC7), "ệ");
+    assert_eq!(reply.header("content-encoding"), "", "not asked for gzip");
+    let (name, range, glyphs) = common::mvt::glyph_range(&reply.body).expect("glyph protobuf");
+    assert_eq!(name, "DejaVu Sans Bold");
+    assert_eq!(range, "0-255");
+    let a = glyphs.iter().find(|g| g.id == 65).expect("glyph A");
+    assert!(!a.bitmap.is_empty() && a.advance > 0);
+    // Vietnamese names need Latin Extended Additional; sent gzipped to who takes it.
+    let viet = send(
+        Request::get("/fonts/DejaVu%20Sans%20Book/7680-7935.pbf")
+            .header("accept-encoding", "gzip")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(viet.header("content-encoding"), "gzip");
+    let mut plain = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&viet.body[..]),
+        &mut plain,
+    )
+    .expect("gzip");
+    let (_, _, glyphs) = common::mvt::glyph_range(&plain).expect("glyph protobuf");
+    assert!(glyphs.iter().any(|g| g.id == 0x1EC7), "ệ");
+    // A range the font does not cover is empty, not an error.
+    let cjk = get("/fonts/DejaVu%20Sans%20Book/19968-20223.pbf").await;
+    assert_eq!(cjk.status, StatusCode::OK);
+    let (name, range, glyphs) = common::mvt::glyph_range(&cjk.body).expect("glyph protobuf");
+    assert_eq!(
+        (name.as_str(), range.as_str(), glyphs.len()),
+        ("DejaVu Sans Book", "19968-20223", 0)
+    );
     for bad in [
         "/fonts/DejaVu%20Sans%20Book/0-256.pbf",
         "/fonts/DejaVu%20Sans%20Book/65536-65791.pbf",

@@ -179,4 +179,86 @@ mod tests {
         );
         assert!(clip_ring(&[(20.0, 20.0), (30.0, 20.0), (30.0, 30.0)], CLIP).is_empty());
     }
+
+    use geo::{Area, BooleanOps, Euclidean, Length};
+    use proptest::prelude::*;
+
+    fn clip_polygon() -> geo::Polygon {
+        geo::Rect::new((CLIP.min, CLIP.min), (CLIP.max, CLIP.max)).to_polygon()
+    }
+
+    /// A simple (star-shaped) polygon around a centre anywhere near the box: vertices at
+    /// increasing angles, at random distances, so it may be concave, cross the box, hold it
+    /// or miss it.
+    fn star() -> impl Strategy<Value = Vec<Pt>> {
+        (
+            -10.0f64..20.0,
+            -10.0f64..20.0,
+            // Steps of at most 0.4 of a turn (four or more steps, none over twice another),
+            // so every edge passes the centre on the same side: the polygon is simple.
+            proptest::collection::vec((0.5f64..1.0, 0.5f64..15.0), 4..24),
+        )
+            .prop_map(|(cx, cy, spokes)| {
+                let total: f64 = spokes.iter().map(|(step, _)| step).sum();
+                let mut angle = 0.0;
+                spokes
+                    .iter()
+                    .map(|(step, r)| {
+                        angle += step / total * std::f64::consts::TAU;
+                        (cx + r * angle.cos(), cy + r * angle.sin())
+                    })
+                    .collect()
+            })
+    }
+
+    fn shoelace(ring: &[Pt]) -> f64 {
+        let n = ring.len();
+        (0..n)
+            .map(|i| {
+                let (a, b) = (ring[i], ring[(i + 1) % n]);
+                a.0 * b.1 - b.0 * a.1
+            })
+            .sum::<f64>()
+            / 2.0
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3_000))]
+
+        /// Clipping a ring keeps exactly the part inside the box: the area `geo`'s boolean
+        /// intersection finds, and no point outside the box.
+        #[test]
+        fn clipped_rings_have_the_area_of_the_intersection(ring in star()) {
+            let clipped = clip_ring(&ring, CLIP);
+            let polygon = geo::Polygon::new(geo::LineString::from(ring.clone()), vec![]);
+            let expected = polygon.intersection(&clip_polygon()).unsigned_area();
+            let area = if clipped.len() < 3 { 0.0 } else { shoelace(&clipped).abs() };
+            prop_assert!((area - expected).abs() < 1e-6 * (1.0 + expected), "{area} vs {expected}");
+            let eps = 1e-9;
+            prop_assert!(clipped.iter().all(|p| p.0 >= CLIP.min - eps && p.0 <= CLIP.max + eps
+                && p.1 >= CLIP.min - eps && p.1 <= CLIP.max + eps));
+        }
+
+        /// Clipping a line keeps exactly the parts inside the box: their length is the length
+        /// `geo` finds, and each part lies in the box.
+        #[test]
+        fn clipped_lines_have_the_length_of_the_intersection(
+            line in proptest::collection::vec((-10.0f64..20.0, -10.0f64..20.0), 2..16)
+        ) {
+            let parts = clip_line(&line, CLIP);
+            let length: f64 = parts
+                .iter()
+                .map(|p| Euclidean.length(&geo::LineString::from(p.clone())))
+                .sum();
+            let lines = geo::MultiLineString::new(vec![geo::LineString::from(line.clone())]);
+            let expected = Euclidean.length(&clip_polygon().clip(&lines, false));
+            prop_assert!((length - expected).abs() < 1e-6 * (1.0 + expected), "{length} vs {expected}");
+            let eps = 1e-9;
+            for part in &parts {
+                prop_assert!(part.len() >= 2);
+                prop_assert!(part.iter().all(|p| p.0 >= CLIP.min - eps && p.0 <= CLIP.max + eps
+                    && p.1 >= CLIP.min - eps && p.1 <= CLIP.max + eps));
+            }
+        }
+    }
 }

@@ -1,16 +1,22 @@
 //! Cutting a layer into one tile: select by index, project, clip, simplify, snap to the
 //! integer grid, and drop what collapses, so the encoder only ever sees valid MVT geometry.
 
-use geo::{Geometry, LineString, Simplify};
+use geo::{Geometry, LineString, SimplifyVw};
 
 use super::clip::{ClipBox, Pt, clip_line, clip_ring};
 use super::{BUFFER, EXTENT, Projector, TileId};
 use crate::catalog::Layer;
 use crate::feature::Value;
 
-/// Douglas–Peucker tolerance in tile units (1/16 of a pixel on a 256 px tile): removes
-/// detail no screen can show without visibly moving any edge.
-const SIMPLIFY_TOLERANCE: f64 = 1.0;
+/// Visvalingam–Whyatt tolerance: a vertex whose triangle with its neighbours is smaller than
+/// this many square tile units (a 256 px tile is 4096 units across, so 1/512 of a square
+/// pixel) shows on no screen, and goes.
+///
+/// Visvalingam–Whyatt rather than Douglas–Peucker: `geo`'s Douglas–Peucker recurses once per
+/// split, so a hostile ring of a few ten thousand vertices overflows a worker's stack (and a
+/// stack overflow aborts the process), and its worst case is quadratic; Visvalingam–Whyatt
+/// works through a heap, in O(n log n), with no recursion.
+const SIMPLIFY_AREA: f64 = 0.5;
 /// Above this many small features (points, and lines or polygons no bigger than a grid
 /// cell) in one tile, they are thinned to one per cell (see [`Thinning`]).
 pub const MAX_POINTS_PER_TILE: usize = 4096;
@@ -260,7 +266,7 @@ fn simplify(pts: Vec<Pt>) -> Vec<Pt> {
         return pts;
     }
     LineString::from(pts)
-        .simplify(SIMPLIFY_TOLERANCE)
+        .simplify_vw(SIMPLIFY_AREA)
         .0
         .into_iter()
         .map(|c| (c.x, c.y))
@@ -336,25 +342,38 @@ fn tile_ring(ring: &[Pt], clip: ClipBox, exterior: bool) -> Option<Vec<IPt>> {
     Some(snapped)
 }
 
-/// Drops vertices where the ring doubles back on itself (A, B, A), which snapping creates.
+/// Drops vertices where the ring doubles back on itself (A, B, A), which snapping creates,
+/// until none is left: the ring's walk with its back-and-forth steps cancelled, which is
+/// unique up to where the ring starts. Linear: one pass with a stack, then the seam of the
+/// cyclic ring (a spike whose tip is the first or the last vertex). The ring has no repeated
+/// consecutive vertices (`snap_dedup` saw to that), and gets none.
 fn remove_spikes(ring: &mut Vec<IPt>) {
-    let mut changed = true;
-    while changed && ring.len() >= 3 {
-        changed = false;
-        let n = ring.len();
-        for i in 0..n {
-            let prev = ring[(i + n - 1) % n];
-            let next = ring[(i + 1) % n];
-            if prev == next {
-                // Remove the spike tip and one copy of the repeated neighbour.
-                let (a, b) = (i.min((i + 1) % n), i.max((i + 1) % n));
-                ring.remove(b);
-                ring.remove(a);
-                changed = true;
-                break;
-            }
+    let mut kept: std::collections::VecDeque<IPt> =
+        std::collections::VecDeque::with_capacity(ring.len());
+    for &p in ring.iter() {
+        if kept.len() >= 2 && kept[kept.len() - 2] == p {
+            // A, B, then A again: drop the tip B; A is kept already.
+            kept.pop_back();
+        } else {
+            kept.push_back(p);
         }
     }
+    while kept.len() >= 3 {
+        let n = kept.len();
+        if kept[n - 1] == kept[1] {
+            // The first vertex is a tip: it and the step back go.
+            kept.pop_front();
+            kept.pop_front();
+        } else if kept[n - 2] == kept[0] {
+            // The last vertex is a tip.
+            kept.pop_back();
+            kept.pop_front();
+        } else {
+            break;
+        }
+    }
+    ring.clear();
+    ring.extend(kept);
 }
 
 /// Twice the signed area by the surveyor's formula, in tile coordinates (y down);
@@ -407,6 +426,83 @@ mod tests {
     fn spikes_are_removed() {
         let mut ring = vec![(0, 0), (10, 0), (20, 0), (10, 0), (10, 10)];
         remove_spikes(&mut ring);
-        assert!(!ring.windows(3).any(|w| w[0] == w[2]));
+        assert_eq!(ring, vec![(0, 0), (10, 0), (10, 10)]);
+    }
+
+    /// The obvious algorithm (find a spike, remove it, start again): quadratic or worse,
+    /// but plainly right, as the oracle.
+    fn remove_spikes_slowly(ring: &mut Vec<IPt>) {
+        let mut changed = true;
+        while changed && ring.len() >= 3 {
+            changed = false;
+            let n = ring.len();
+            for i in 0..n {
+                if ring[(i + n - 1) % n] == ring[(i + 1) % n] {
+                    let (a, b) = (i.min((i + 1) % n), i.max((i + 1) % n));
+                    ring.remove(b);
+                    ring.remove(a);
+                    changed = true;
+                    break;
+                }
+            }
+        }
+    }
+
+    /// The same cyclic sequence whatever vertex it starts at.
+    fn canonical(ring: &[IPt]) -> Vec<IPt> {
+        (0..ring.len().max(1))
+            .map(|k| {
+                let mut r = ring.to_vec();
+                r.rotate_left(k.min(ring.len()));
+                r
+            })
+            .min()
+            .unwrap_or_default()
+    }
+
+    fn has_spike(ring: &[IPt]) -> bool {
+        let n = ring.len();
+        n >= 3 && (0..n).any(|i| ring[(i + n - 1) % n] == ring[(i + 1) % n])
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2_000))]
+
+        /// Few distinct vertices, so spikes (and spikes inside spikes, across the seam) are common.
+        #[test]
+        fn spike_removal_matches_the_obvious_algorithm(
+            walk in proptest::collection::vec((0i32..4, 0i32..3), 0..40)
+        ) {
+            // As snapping leaves rings: no vertex repeated next to itself, around the ring.
+            let mut ring = walk;
+            ring.dedup();
+            while ring.len() > 1 && ring.first() == ring.last() {
+                ring.pop();
+            }
+            let mut fast = ring.clone();
+            remove_spikes(&mut fast);
+            let mut slow = ring.clone();
+            remove_spikes_slowly(&mut slow);
+            proptest::prop_assert!(!has_spike(&fast), "{:?} left a spike: {:?}", ring, fast);
+            let n = fast.len();
+            proptest::prop_assert!(n < 2 || (0..n).all(|i| fast[i] != fast[(i + 1) % n]));
+            // Fewer than three vertices is no ring (dropped), whichever two are left.
+            if fast.len() >= 3 || slow.len() >= 3 {
+                proptest::prop_assert_eq!(canonical(&fast), canonical(&slow));
+            }
+        }
+    }
+
+    #[test]
+    fn deeply_nested_spikes_collapse() {
+        // Out along y = 1 and back again: 100,000 spikes, each inside the last, which the
+        // restart-after-each-removal algorithm took quadratic time over.
+        // The whole ring retraces itself, so nothing but its first vertex is left.
+        let mut ring: Vec<IPt> = (0..100_000).map(|i| (i, 0)).collect();
+        ring.extend((1..100_000).rev().map(|i| (i, 1)));
+        ring.extend((2..100_000).map(|i| (i, 1)));
+        ring.extend((0..100_000).rev().map(|i| (i, 0)));
+        remove_spikes(&mut ring);
+        assert_eq!(ring, vec![(0, 0)]);
     }
 }

@@ -3,7 +3,7 @@
 use mvt::{GeomEncoder, GeomType, Tile};
 
 use super::EXTENT;
-use super::cut::{TileFeature, TileGeometry, TileLayer};
+use super::cut::{IPt, TileFeature, TileGeometry, TileLayer};
 use crate::feature::Value;
 
 /// Encodes the layers into one tile; layers with no features are left out, and a
@@ -27,7 +27,7 @@ pub fn encode_tile(layers: &[TileLayer]) -> Result<Vec<u8>, mvt::Error> {
 }
 
 fn encode_geometry(geometry: &TileGeometry) -> Result<mvt::GeomData, mvt::Error> {
-    let (kind, parts): (GeomType, &[Vec<(i32, i32)>]) = match geometry {
+    let (kind, parts): (GeomType, &[Vec<IPt>]) = match geometry {
         TileGeometry::Points(points) => {
             let mut enc = GeomEncoder::<i32>::new(GeomType::Point);
             for &(x, y) in points {
@@ -39,13 +39,43 @@ fn encode_geometry(geometry: &TileGeometry) -> Result<mvt::GeomData, mvt::Error>
         TileGeometry::Polygons(rings) => (GeomType::Polygon, rings),
     };
     let mut enc = GeomEncoder::<i32>::new(kind);
+    let mut previous_end = None;
     for part in parts {
-        for &(x, y) in part {
+        let part = not_starting_at(part, previous_end, kind == GeomType::Polygon);
+        for &(x, y) in part.iter() {
             enc.add_point(x, y)?;
         }
         enc.complete_geom()?;
+        previous_end = part.last().copied();
     }
     enc.encode()
+}
+
+/// The part, started elsewhere if it would start where the previous one ended.
+///
+/// The `mvt` encoder treats a part whose first point is the previous part's last as the
+/// continuation of that part: it writes no MoveTo, so a hole that touches its exterior's
+/// last vertex (common along the clip edge) would be decoded as more of the exterior, and
+/// two lines meeting end to start as one. A ring is started at its next vertex instead (the
+/// same ring: rings have no repeated consecutive vertices); a line is reversed, or, if it is
+/// a closed loop, started at its next vertex.
+fn not_starting_at(part: &[IPt], end: Option<IPt>, ring: bool) -> std::borrow::Cow<'_, [IPt]> {
+    use std::borrow::Cow;
+    if part.len() < 2 || part.first().copied() != end {
+        return Cow::Borrowed(part);
+    }
+    if ring {
+        let mut rotated = part.to_vec();
+        rotated.rotate_left(1);
+        return Cow::Owned(rotated);
+    }
+    if part.last().copied() != end {
+        return Cow::Owned(part.iter().rev().copied().collect());
+    }
+    // A closed loop: [P, a, ..., P] becomes [a, ..., P, a].
+    let mut looped: Vec<IPt> = part[1..].to_vec();
+    looped.push(part[1]);
+    Cow::Owned(looped)
 }
 
 fn add_tags(encoded: &mut mvt::Feature, cut: &TileLayer, feature: &TileFeature) {

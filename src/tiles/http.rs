@@ -11,7 +11,7 @@ use super::cache::{EncodedTile, TileKey};
 use super::{TileId, render};
 use crate::catalog::{Layer, Snapshot};
 use crate::error::ApiError;
-use crate::server::{AppState, base_url, etag_matches, reject_query};
+use crate::server::{AppState, accepts_gzip, base_url, etag_matches, reject_query};
 use crate::tilejson;
 use crate::work::WorkClass;
 
@@ -92,23 +92,6 @@ pub async fn tile(
     Ok(tile_response(&encoded, &headers))
 }
 
-fn accepts_gzip(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|item| {
-            let mut parts = item.split(';').map(str::trim);
-            let coding = parts.next().unwrap_or_default();
-            let quality = parts
-                .find_map(|p| p.strip_prefix("q="))
-                .and_then(|q| q.trim().parse::<f32>().ok())
-                .unwrap_or(1.0);
-            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && quality > 0.0
-        })
-}
-
 fn tile_response(tile: &EncodedTile, headers: &HeaderMap) -> Response {
     let etag = HeaderValue::from_str(&tile.etag).unwrap_or(HeaderValue::from_static("\"0\""));
     let not_modified = etag_matches(headers, &tile.etag);
@@ -178,30 +161,4 @@ pub async fn index(
         })
         .collect();
     Ok(axum::Json(serde_json::json!({ "tilesets": tilesets })).into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn gzip_negotiation() {
-        let mut h = HeaderMap::new();
-        assert!(!accepts_gzip(&h));
-        h.insert(
-            header::ACCEPT_ENCODING,
-            HeaderValue::from_static("br, gzip;q=0.8"),
-        );
-        assert!(accepts_gzip(&h));
-        h.insert(
-            header::ACCEPT_ENCODING,
-            HeaderValue::from_static("gzip;q=0"),
-        );
-        assert!(!accepts_gzip(&h));
-        h.insert(
-            header::ACCEPT_ENCODING,
-            HeaderValue::from_static("identity"),
-        );
-        assert!(!accepts_gzip(&h));
-    }
 }

@@ -1,6 +1,8 @@
 //! Shared test harness: the real router over the real bundled data.
 #![allow(dead_code)]
 
+pub mod mvt;
+
 use std::sync::{Arc, OnceLock};
 
 use amis_webgis::catalog::{Catalog, Layer, load_data_dir};
@@ -224,4 +226,13 @@ pub fn spawn_server(store: &std::path::Path) -> (KillOnDrop, String) {
     // Keep draining the log so the server never blocks on a full pipe.
     std::thread::spawn(move || lines.for_each(drop));
     (KillOnDrop(child), addr)
+}
+
+/// Cases per seeded sweep (mutated files, hostile geometry): 10,000 in CI; `AMIS_SWEEP`
+/// raises it (scripts/fuzz-sweep.sh).
+pub fn sweep_size() -> usize {
+    std::env::var("AMIS_SWEEP")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000)
 }

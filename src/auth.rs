@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 
-use globset::Glob;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -52,9 +51,49 @@ impl TokenRecord {
             && self
                 .scopes
                 .iter()
-                .filter_map(|s| Glob::new(s).ok())
-                .any(|g| g.compile_matcher().is_match(layer_id))
+                .any(|scope| scope_matches(scope.as_bytes(), layer_id.as_bytes()))
     }
+}
+
+/// Whether a token scope matches a layer id: `*` stands for any run of characters (none
+/// included), `?` for one character, anything else for itself. Scopes hold only a-z, 0-9,
+/// `-`, `_`, `*` and `?` (see [`TokenStore::create`]), so this is all the glob syntax there
+/// is to support. Greedy with one backtrack point: linear in practice, never exponential.
+///
+/// ```
+/// use amis_webgis::auth::scope_matches;
+/// assert!(scope_matches(b"idn-*", b"idn-occurrences"));
+/// assert!(scope_matches(b"*", b"anything"));
+/// assert!(scope_matches(b"phl-?", b"phl-1"));
+/// assert!(!scope_matches(b"idn-*", b"phl-occurrences"));
+/// assert!(!scope_matches(b"idn", b"idn-occurrences"));
+/// ```
+pub fn scope_matches(pattern: &[u8], text: &[u8]) -> bool {
+    let (mut p, mut t) = (0, 0);
+    // Where the last `*` was, and the text position it was tried against.
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match pattern.get(p) {
+            Some(b'*') => {
+                star = Some((p, t));
+                p += 1;
+            }
+            Some(&c) if c == b'?' || c == text[t] => {
+                p += 1;
+                t += 1;
+            }
+            _ => match star {
+                // Let the last `*` take one more character, and try again after it.
+                Some((sp, st)) => {
+                    star = Some((sp, st + 1));
+                    p = sp + 1;
+                    t = st + 1;
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[p..].iter().all(|&c| c == b'*')
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -124,8 +163,7 @@ impl TokenStore {
             let ok = !scope.is_empty()
                 && scope
                     .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_*?".contains(&b))
-                && Glob::new(scope).is_ok();
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_*?".contains(&b));
             if !ok {
                 return Err(AuthError::InvalidScope(scope.clone()));
             }

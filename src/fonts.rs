@@ -15,7 +15,6 @@ use crate::server::{accepts_gzip, reject_query};
 
 #[derive(Embed)]
 #[folder = "styles/glyphs/"]
-#[include = "*.pbf.gz"]
 struct GlyphFiles;
 
 /// Fontstack names, as styles name them (FreeType family + style); each has a directory of

@@ -1,5 +1,6 @@
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::prelude::*;
 
 use amis_webgis::auth::TokenStore;
 use amis_webgis::config::{Cli, Command, LogFormat, TokenAction, TokenArgs};
@@ -12,18 +13,32 @@ async fn main() -> std::process::ExitCode {
         None => cli.serve.log_format,
         _ => LogFormat::Text,
     };
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_target(false);
+    // `RUST_LOG` as level directives (`info`, `amis_webgis=debug,tower_http=warn`).
+    let (filter, bad_filter) = match std::env::var("RUST_LOG") {
+        Ok(spec) => match spec.parse::<Targets>() {
+            Ok(targets) => (targets, None),
+            Err(e) => (
+                Targets::new().with_default(tracing::Level::INFO),
+                Some(format!("RUST_LOG={spec:?} ignored: {e}")),
+            ),
+        },
+        Err(_) => (Targets::new().with_default(tracing::Level::INFO), None),
+    };
+    let logs = tracing_subscriber::fmt::layer().with_target(false);
     match format {
         // One JSON object per line, for log collectors.
-        LogFormat::Json => logs.json().flatten_event(true).init(),
-        // Colour codes only on a terminal; log files get plain text.
-        LogFormat::Text => logs
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        LogFormat::Json => tracing_subscriber::registry()
+            .with(logs.json().flatten_event(true))
+            .with(filter)
             .init(),
+        // Colour codes only on a terminal; log files get plain text.
+        LogFormat::Text => tracing_subscriber::registry()
+            .with(logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())))
+            .with(filter)
+            .init(),
+    }
+    if let Some(warning) = bad_filter {
+        tracing::warn!("{warning}");
     }
     let result = match cli.command {
         Some(Command::Serve(args)) => amis_webgis::server::serve(args).await,

@@ -1,4 +1,4 @@
-//! The bundled web map: `web/` and `styles/` embedded in the binary (rust-embed), so a
+//! The bundled web map: `web/` (rust-embed) and the `styles/` templates embedded in the binary, so a
 //! single executable serves the whole product with no files beside it and no Node.
 
 use axum::body::Body;
@@ -15,10 +15,11 @@ use crate::styles;
 #[folder = "web/"]
 struct WebFiles;
 
-#[derive(Embed)]
-#[folder = "styles/"]
-#[include = "*.json"]
-struct StyleFiles;
+/// The style templates (`styles/*.json`), compiled in.
+const STYLE_TEMPLATES: [(&str, &str); 2] = [
+    ("default", include_str!("../styles/default.json")),
+    ("qgis", include_str!("../styles/qgis.json")),
+];
 
 fn embedded(
     file: rust_embed::EmbeddedFile,
@@ -81,9 +82,11 @@ pub async fn style(
         "qgis.json" => ("qgis", "style-qgis", styles::Flavour::Qgis),
         _ => return Err(unknown()),
     };
-    let file = StyleFiles::get(&format!("{id}.json")).ok_or_else(unknown)?;
-    let template =
-        std::str::from_utf8(&file.data).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let template = STYLE_TEMPLATES
+        .iter()
+        .find(|(name, _)| *name == id)
+        .map(|(_, template)| *template)
+        .ok_or_else(unknown)?;
     let base = base_url(&state, &headers);
     let snapshot = state.catalog.snapshot();
     let style = state

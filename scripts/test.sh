@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite: unit, integration and property tests over the bundled data, then the
-# web map in a real headless browser. Installs chromium (Debian) if it is missing.
+# The whole test suite: unit, integration, property and fuzz tests over the bundled data,
+# then the web map in a real headless browser, then the API against its own OpenAPI
+# definition with Schemathesis. Installs chromium (Debian) if it is missing, and the pinned
+# Schemathesis (tests/schemathesis/requirements.txt, from PyPI) into target/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo test
@@ -9,3 +11,4 @@ if [ ! -x /usr/bin/chromium ]; then
   (apt-get install -y chromium >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y chromium >/dev/null; })
 fi
 scripts/browser-tests.sh
+scripts/schemathesis.sh

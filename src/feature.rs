@@ -93,6 +93,16 @@ pub enum FieldType {
 }
 
 impl FieldType {
+    /// The type in words, for messages: "an integer".
+    pub fn described(self) -> &'static str {
+        match self {
+            FieldType::String => "text",
+            FieldType::Integer => "an integer",
+            FieldType::Number => "a finite number",
+            FieldType::Boolean => "true or false",
+        }
+    }
+
     /// TileJSON `vector_layers.fields` uses the MapLibre vocabulary.
     pub fn tilejson_name(self) -> &'static str {
         match self {

@@ -66,18 +66,26 @@ pub async fn production(
             .map(|(_, v)| v.as_str())
     };
     let table: Arc<ProductionTable> = state.production.load_full();
-    if let Some(iso3) = param("iso3")
-        && !table.rows.iter().any(|r| r.iso3 == iso3)
-    {
-        let known: std::collections::BTreeSet<&str> =
-            table.rows.iter().map(|r| r.iso3.as_str()).collect();
-        return Err(ApiError::invalid(
+    // Filters name values the table has (the API definition lists them): another is a mistake.
+    for (name, of_row) in [
+        (
             "iso3",
-            format!(
-                "{iso3:?} has no production data; known: {}",
-                known.into_iter().collect::<Vec<_>>().join(", ")
-            ),
-        ));
+            (|r: &ProductionRow| r.iso3.as_str()) as fn(&ProductionRow) -> &str,
+        ),
+        ("commodity", |r: &ProductionRow| r.commodity.as_str()),
+    ] {
+        if let Some(value) = param(name)
+            && !table.rows.iter().any(|r| of_row(r) == value)
+        {
+            let known: std::collections::BTreeSet<&str> = table.rows.iter().map(of_row).collect();
+            return Err(ApiError::invalid(
+                name,
+                format!(
+                    "{value:?} is not in the table; known: {}",
+                    known.into_iter().collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
     }
     let rows: Vec<&ProductionRow> = table
         .rows

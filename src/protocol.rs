@@ -33,6 +33,8 @@ pub enum Kind {
 }
 
 impl Kind {
+    pub const ALL: [Kind; 3] = [Kind::Occurrences, Kind::Geology, Kind::Other];
+
     pub fn parse(text: &str) -> Option<Kind> {
         match text {
             "occurrences" => Some(Kind::Occurrences),

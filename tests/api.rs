@@ -92,23 +92,42 @@ async fn landing_conformance_collections_and_openapi() {
     let doc = openapi.json();
     assert_eq!(doc["openapi"], "3.0.3");
     let items_path = &doc["paths"]["/collections/mineral-occurrences/items"]["get"];
-    let params: Vec<&str> = items_path["parameters"]
+    // Standard parameters are references (GDAL reads `limit`'s maximum only from one).
+    let resolve = |p: &serde_json::Value| match p["$ref"].as_str() {
+        Some(r) => doc
+            .pointer(r.trim_start_matches('#'))
+            .cloned()
+            .expect("reference resolves"),
+        None => p.clone(),
+    };
+    let params: Vec<serde_json::Value> = items_path["parameters"]
         .as_array()
         .expect("params")
         .iter()
-        .filter_map(|p| p["name"].as_str())
+        .map(resolve)
         .collect();
+    let named = |name: &str| params.iter().find(|p| p["name"] == name);
     for p in [
         "bbox",
+        "bbox-crs",
+        "crs",
         "limit",
         "offset",
+        "datetime",
         "q",
         "f",
         "country",
         "commodities",
     ] {
-        assert!(params.contains(&p), "openapi lacks parameter {p}");
+        assert!(named(p).is_some(), "openapi lacks parameter {p}");
     }
+    assert!(items_path["parameters"].as_array().is_some_and(|ps| {
+        ps.iter()
+            .any(|p| p["$ref"] == "#/components/parameters/limit")
+    }));
+    let limit = named("limit").expect("limit");
+    assert_eq!(limit["schema"]["maximum"], 10_000);
+    assert_eq!(limit["schema"]["default"], 100);
     assert!(doc["paths"]["/collections/rivers/items/{featureId}"].is_object());
     assert!(doc["paths"]["/collections/rivers/queryables"].is_object());
     assert!(doc["paths"]["/production"].is_object());
@@ -188,8 +207,15 @@ async fn walking_next_links_returns_every_feature_once() {
 }
 
 #[tokio::test]
-async fn limit_above_maximum_is_clamped_and_paging_continues() {
-    let fc = get("/api/collections/places/items?limit=50000")
+async fn limit_above_the_advertised_maximum_is_refused_and_paging_continues() {
+    // The API definition says 10,000 at most (clients page at that size); beyond is invalid.
+    let description = assert_error(
+        &get("/api/collections/places/items?limit=50000").await,
+        StatusCode::BAD_REQUEST,
+        "limit above the maximum",
+    );
+    assert!(description.contains("10000"), "{description}");
+    let fc = get("/api/collections/places/items?limit=10000")
         .await
         .json();
     assert_eq!(fc["numberReturned"], 630);
@@ -326,6 +352,42 @@ async fn every_bad_input_is_a_json_4xx() {
         (format!("{ITEMS}?f=xml"), bad, "f"),
         (format!("{ITEMS}?bbox-crs=EPSG:3857"), bad, "bbox-crs"),
         (format!("{ITEMS}?datetime=yesterday"), bad, "datetime"),
+        (
+            format!("{ITEMS}?datetime=2024-01-01T10:00"),
+            bad,
+            "datetime",
+        ),
+        (format!("{ITEMS}?datetime=../.."), bad, "datetime"),
+        (
+            format!("{ITEMS}?datetime=2024-01-01/2024-02-01/2024-03-01"),
+            bad,
+            "datetime",
+        ),
+        (format!("{ITEMS}?limit=10001"), bad, "limit"),
+        (format!("{ITEMS}?offset=1000000001"), bad, "offset"),
+        (format!("{ITEMS}?crs=EPSG:4326"), bad, "crs"),
+        (format!("{ITEMS}/1?crs=EPSG:3857"), bad, "crs"),
+        (
+            "/api/collections/world-countries-50m/items?asean=null".into(),
+            bad,
+            "asean",
+        ),
+        (
+            "/api/collections/places/items?population=many".into(),
+            bad,
+            "population",
+        ),
+        (
+            "/api/collections/places/items?capital=yes".into(),
+            bad,
+            "capital",
+        ),
+        (
+            "/api/production?commodity=Unobtainium".into(),
+            bad,
+            "Unobtainium",
+        ),
+        ("/api/production?iso3=AAA".into(), bad, "AAA"),
         ("/api/collections?foo=1".into(), bad, "foo"),
         ("/api/collections/lakes?limit=5".into(), bad, "limit"),
         ("/api?f=html".into(), bad, "f"),
@@ -428,11 +490,11 @@ async fn text_search_forgives_case_accents_and_spacing_and_ranks() {
         grasberg["numberMatched"].as_u64().is_some_and(|n| n >= 2),
         "{grasberg}"
     );
-    assert_error(
-        &get("/api/search?q=%20%3B").await,
-        StatusCode::BAD_REQUEST,
-        "empty search",
-    );
+    // No letter or digit: nothing to find, which is an empty answer, not an error.
+    let nothing = get("/api/search?q=%20%3B").await;
+    nothing.assert_status(StatusCode::OK);
+    assert_eq!(nothing.json()["numberMatched"], 0);
+    assert_error(&get("/api/search").await, StatusCode::BAD_REQUEST, "no q");
     assert_error(
         &get("/api/search?q=x&limit=500").await,
         StatusCode::BAD_REQUEST,
@@ -468,4 +530,48 @@ async fn the_catalog_has_an_etag_and_the_vocabulary_is_served() {
             .as_str()
             .is_some_and(|s| s.contains("IEA"))
     );
+}
+
+/// What the API definition allows is answered: empty optional values, every datetime form,
+/// the CRS parameters of Part 2, typed filters, with the response's CRS said.
+#[tokio::test]
+async fn every_value_the_definition_allows_is_answered() {
+    for query in [
+        "datetime=&q=",
+        "datetime=2024-01-01",
+        "datetime=2024-01-01T10:00:00Z",
+        "datetime=2024-01-01T10:00:00.5%2B07:00",
+        "datetime=2024-01-01T10:00:00Z/..",
+        "datetime=../2024-01-01",
+        "datetime=/2024-01-01",
+        "datetime=2024-01-01/",
+        "datetime=2024-01-01/2024-02-01",
+        "crs=http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+        "bbox-crs=http://www.opengis.net/def/crs/OGC/1.3/CRS84&bbox=95,-10,140,20",
+        "bbox=95,-10,0,140,20,1000",
+        "limit=10000&offset=1000000000",
+    ] {
+        let reply = get(&format!("{ITEMS}?{query}")).await;
+        reply.assert_status(StatusCode::OK);
+        assert_eq!(
+            reply.header("content-crs"),
+            "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>",
+            "{query}"
+        );
+    }
+    let capitals = get("/api/collections/places/items?capital=1&limit=1000").await;
+    capitals.assert_status(StatusCode::OK);
+    let one = get(&format!(
+        "{ITEMS}/1?crs=http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+    ))
+    .await;
+    one.assert_status(StatusCode::OK);
+    assert_eq!(
+        one.header("content-crs"),
+        "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"
+    );
+    // An integer too long for any value matches nothing; it is still an integer.
+    let huge = get("/api/collections/places/items?population=260209271601453474231877632").await;
+    huge.assert_status(StatusCode::OK);
+    assert_eq!(huge.json()["numberMatched"], 0);
 }

@@ -16,11 +16,10 @@ use crate::catalog::Layer;
 use crate::error::ApiError;
 use crate::server::{AppState, base_url, now_rfc3339, query_params, reject_query};
 use crate::work::WorkClass;
-use query::{ItemsFormat, ItemsQuery};
+use query::{CRS84, ItemsFormat, ItemsQuery};
 
 const GEOJSON: &str = "application/geo+json";
 const JSON: &str = "application/json";
-const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -124,9 +123,7 @@ async fn search(
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
     };
-    let text = get("q").unwrap_or_default();
-    let query = crate::search::Query::parse(text)
-        .ok_or_else(|| ApiError::invalid("q", "give one or more words to search for"))?;
+    let text = get("q").ok_or_else(|| ApiError::invalid("q", "give words to search for"))?;
     let limit = match get("limit") {
         None => 10,
         Some(l) => l
@@ -149,10 +146,12 @@ async fn search(
             .collect(),
     };
     let base = base_url(&state, &headers);
+    // A query with no letter or digit has no words to find: an empty result, not an error.
+    let query = crate::search::Query::parse(text);
     let body = state
         .work
         .run(WorkClass::Items, move || {
-            search_results(&layers, &query, limit, &base)
+            search_results(&layers, query.as_ref(), limit, &base)
         })
         .await?;
     Ok(([(header::CONTENT_TYPE, GEOJSON)], body).into_response())
@@ -161,12 +160,13 @@ async fn search(
 /// The best `limit` matches of `query` across `layers`, as GeoJSON text.
 fn search_results(
     layers: &[std::sync::Arc<Layer>],
-    query: &crate::search::Query,
+    query: Option<&crate::search::Query>,
     limit: usize,
     base: &str,
 ) -> String {
     let mut hits = Vec::new();
     for (order, layer) in layers.iter().enumerate() {
+        let Some(query) = query else { break };
         let index = layer.search_index();
         for (pos, feature) in layer.features.iter().enumerate() {
             if let Some(rank) = index.rank(query, pos, feature) {
@@ -227,7 +227,10 @@ async fn openapi(
     let doc = state
         .documents
         .get_or_build(snapshot.generation, "openapi", &base, || {
-            Ok(openapi::document(&base, &snapshot).to_string().into())
+            let production = state.production.load();
+            Ok(openapi::document(&base, &snapshot, &production)
+                .to_string()
+                .into())
         })?;
     Ok((
         [(
@@ -401,8 +404,19 @@ async fn items(
         .work
         .run(WorkClass::Items, move || items_page(&layer, &query, &base))
         .await?;
-    Ok(([(header::CONTENT_TYPE, GEOJSON)], body).into_response())
+    Ok((
+        [
+            (header::CONTENT_TYPE, GEOJSON),
+            (CONTENT_CRS, CONTENT_CRS_CRS84),
+        ],
+        body,
+    )
+        .into_response())
 }
+
+/// OGC API Features Part 2: the CRS of the coordinates in a response.
+const CONTENT_CRS: header::HeaderName = header::HeaderName::from_static("content-crs");
+const CONTENT_CRS_CRS84: &str = "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>";
 
 /// One page of `items` as GeoJSON text.
 fn items_page(layer: &Layer, query: &ItemsQuery, base: &str) -> String {
@@ -461,15 +475,18 @@ async fn item(
     };
     let fid: u64 = feature_id.parse().map_err(|_| unknown())?;
     let feature = layer.feature(fid).ok_or_else(unknown)?;
-    reject_query(q.as_deref(), &["f"])?;
-    if let Some((_, f)) = query_params(q.as_deref()).iter().find(|(n, _)| n == "f")
-        && f != "json"
-        && f != "geojson"
-    {
-        return Err(ApiError::invalid(
-            "f",
-            format!("{f:?} is not supported here; use json"),
-        ));
+    reject_query(q.as_deref(), &["f", "crs"])?;
+    for (name, value) in query_params(q.as_deref()) {
+        match name.as_str() {
+            "f" if value != "json" && value != "geojson" => {
+                return Err(ApiError::invalid(
+                    "f",
+                    format!("{value:?} is not supported here; use json"),
+                ));
+            }
+            "crs" => query::check_crs(&name, &value)?,
+            _ => {}
+        }
     }
     let base = base_url(&state, &headers);
     let mut doc = output::feature_json(layer, feature);
@@ -487,5 +504,12 @@ async fn item(
             "The collection"
         ),
     ]);
-    Ok(json_response(GEOJSON, doc))
+    Ok((
+        [
+            (header::CONTENT_TYPE, GEOJSON),
+            (CONTENT_CRS, CONTENT_CRS_CRS84),
+        ],
+        doc.to_string(),
+    )
+        .into_response())
 }

@@ -10,13 +10,19 @@ use crate::index::BBox;
 use crate::search::{Query, Rank};
 
 pub const DEFAULT_LIMIT: usize = 100;
+/// The largest page, as the API definition advertises it (clients such as GDAL page at
+/// this size); a larger `limit` is refused, as the definition says it is invalid.
 pub const MAX_LIMIT: usize = 10_000;
+/// The largest `offset` the API definition allows.
+pub const MAX_OFFSET: usize = 1_000_000_000;
 /// Most query parameters one `items` request may have (a property filter takes one per
 /// value): far more than any client sends, few enough that matching stays cheap.
 pub const MAX_PARAMS: usize = 100;
-const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
+pub const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 /// Parameters `/items` defines besides property filters.
-pub const ITEMS_PARAMS: [&str; 7] = ["bbox", "bbox-crs", "limit", "offset", "f", "datetime", "q"];
+pub const ITEMS_PARAMS: [&str; 8] = [
+    "bbox", "bbox-crs", "crs", "limit", "offset", "f", "datetime", "q",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ItemsFormat {
@@ -152,40 +158,131 @@ pub fn parse_bbox(text: &str) -> Result<BBox, ApiError> {
     })
 }
 
-fn parse_count(name: &str, text: &str, min: usize) -> Result<usize, ApiError> {
+fn parse_count(name: &str, text: &str, min: usize, max: usize) -> Result<usize, ApiError> {
     let value: i128 = text
         .trim()
         .parse()
         .map_err(|_| ApiError::invalid(name, format!("{text:?} is not an integer")))?;
-    if value < min as i128 {
+    if value < min as i128 || value > max as i128 {
         return Err(ApiError::invalid(
             name,
-            format!("must be at least {min}, got {value}"),
+            format!("must be from {min} to {max}, got {value}"),
         ));
     }
     Ok(usize::try_from(value).unwrap_or(usize::MAX))
 }
 
-/// A light check of RFC 3339 instants and `a/b` intervals (either end may be `..`).
-fn check_datetime(text: &str) -> Result<(), ApiError> {
-    let instant = |s: &str| {
-        s == ".."
-            || s.is_empty()
-            || (s.len() >= 10
-                && s.as_bytes()[4] == b'-'
-                && s.as_bytes()[7] == b'-'
-                && s[..4].bytes().all(|b| b.is_ascii_digit()))
+/// `crs` (OGC API Features Part 2) and `bbox-crs`: the layers are stored and served in
+/// CRS84, the one CRS every collection lists.
+pub fn check_crs(name: &str, value: &str) -> Result<(), ApiError> {
+    if value == CRS84 {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            name,
+            format!("{value:?} is not offered; every collection is served in {CRS84}"),
+        ))
+    }
+}
+
+/// What `datetime` accepts, as the regular expression the API definition gives (ASCII
+/// digits, so a client and this server agree on every string): an RFC 3339 date or
+/// date-time, or an interval `a/b` with one open end at most (`..` or nothing). Empty means
+/// no filter.
+pub const DATETIME_PATTERN: &str = concat!(
+    "^(",
+    "[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2}))?",
+    "|[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2}))?/([.][.]|[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2}))?)?",
+    "|([.][.])?/[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2}))?",
+    ")?$"
+);
+
+/// An RFC 3339 date, or date-time with a fraction and an offset, by shape (the layers carry
+/// no time yet, so every feature matches whatever instant is asked for).
+fn is_instant(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |range: std::ops::Range<usize>| {
+        b.get(range.clone())
+            .is_some_and(|d| d.len() == range.len() && d.iter().all(u8::is_ascii_digit))
     };
+    let date = digits(0..4)
+        && b.get(4) == Some(&b'-')
+        && digits(5..7)
+        && b.get(7) == Some(&b'-')
+        && digits(8..10);
+    if !date {
+        return false;
+    }
+    if b.len() == 10 {
+        return true;
+    }
+    let time = matches!(b.get(10), Some(b'T' | b't'))
+        && digits(11..13)
+        && b.get(13) == Some(&b':')
+        && digits(14..16)
+        && b.get(16) == Some(&b':')
+        && digits(17..19);
+    if !time {
+        return false;
+    }
+    let mut rest = &s[19..];
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let n = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return false;
+        }
+        rest = &fraction[n..];
+    }
+    match rest.as_bytes() {
+        [b'Z' | b'z'] => true,
+        [b'+' | b'-', h1, h2, b':', m1, m2] => [h1, h2, m1, m2].iter().all(|d| d.is_ascii_digit()),
+        _ => false,
+    }
+}
+
+/// Checks `datetime` against [`DATETIME_PATTERN`].
+fn check_datetime(text: &str) -> Result<(), ApiError> {
     let ok = match text.split_once('/') {
-        Some((a, b)) => instant(a) && instant(b) && !(a == ".." && b == ".."),
-        None => text != ".." && !text.is_empty() && instant(text),
+        None => text.is_empty() || is_instant(text),
+        Some((a, b)) if !b.contains('/') => {
+            let open = |s: &str| s.is_empty() || s == "..";
+            (is_instant(a) && (open(b) || is_instant(b))) || (open(a) && is_instant(b))
+        }
+        Some(_) => false,
     };
     if ok {
         Ok(())
     } else {
         Err(ApiError::invalid(
             "datetime",
-            format!("{text:?} is not an RFC 3339 date-time or interval"),
+            format!(
+                "{text:?} is not an RFC 3339 date, date-time or interval (a/b, one end may be ..)"
+            ),
+        ))
+    }
+}
+
+/// A property filter's value must be of the property's type (the API definition says which):
+/// `asean=null` or `n=abc` is a mistake to report, not a filter that silently matches nothing.
+fn check_filter_value(layer: &Layer, field: usize, value: &str) -> Result<(), ApiError> {
+    use crate::feature::FieldType;
+    let f = &layer.fields[field];
+    let ok = match f.field_type {
+        FieldType::String => true,
+        // Any integer, however long: one the layer cannot hold just matches nothing.
+        FieldType::Integer => {
+            let digits = value.strip_prefix('-').unwrap_or(value);
+            !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+        }
+        FieldType::Number => value.parse::<f64>().is_ok_and(f64::is_finite),
+        FieldType::Boolean => value == "true" || value == "false",
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            &f.name,
+            format!("{value:?} is not {}", f.field_type.described()),
         ))
     }
 }
@@ -221,15 +318,9 @@ pub fn parse_items_query(
             // An empty query (or one of punctuation only) searches for nothing: all match.
             "q" => q.text = Query::parse(value),
             "bbox" => q.bbox = Some(parse_bbox(value)?),
-            "bbox-crs" if value == CRS84 => {}
-            "bbox-crs" => {
-                return Err(ApiError::invalid(
-                    name,
-                    format!("only {CRS84} is supported"),
-                ));
-            }
-            "limit" => q.limit = Some(parse_count(name, value, 1)?.min(MAX_LIMIT)),
-            "offset" => q.offset = parse_count(name, value, 0)?,
+            "bbox-crs" | "crs" => check_crs(name, value)?,
+            "limit" => q.limit = Some(parse_count(name, value, 1, MAX_LIMIT)?),
+            "offset" => q.offset = parse_count(name, value, 0, MAX_OFFSET)?,
             "datetime" => check_datetime(value)?, // no layer has time yet: every feature matches
             "f" => {
                 q.format = match value.as_str() {
@@ -246,6 +337,7 @@ pub fn parse_items_query(
             }
             property => match layer.field_index(property) {
                 Some(field) => {
+                    check_filter_value(layer, field, value)?;
                     let values = vocabulary_values(layer, property, value);
                     match q.filters.iter_mut().find(|f| f.field == field) {
                         Some(filter) => {
@@ -374,11 +466,33 @@ mod tests {
 
     #[test]
     fn counts() {
-        assert!(parse_count("limit", "0", 1).is_err());
-        assert!(parse_count("limit", "-5", 1).is_err());
-        assert!(parse_count("limit", "ten", 1).is_err());
-        assert_eq!(parse_count("offset", "0", 0).ok(), Some(0));
+        assert!(parse_count("limit", "0", 1, 10).is_err());
+        assert!(parse_count("limit", "-5", 1, 10).is_err());
+        assert!(parse_count("limit", "ten", 1, 10).is_err());
+        assert!(parse_count("limit", "11", 1, 10).is_err());
+        assert_eq!(parse_count("limit", "10", 1, 10).ok(), Some(10));
+        assert_eq!(parse_count("offset", "0", 0, 10).ok(), Some(0));
         assert!(check_datetime("2020-01-01T00:00:00Z/..").is_ok());
         assert!(check_datetime("yesterday").is_err());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(10_000))]
+
+        /// The server accepts exactly the strings the API definition's pattern allows: pieces
+        /// of dates, times and intervals glued at random, so near-misses are common.
+        #[test]
+        fn datetime_check_is_the_documented_pattern(
+            pieces in proptest::collection::vec(proptest::sample::select(vec![
+                "2024", "-", "01", "1", "T", "t", ":", "00", "Z", "z", "+07:00", "-05:30", ".", "5",
+                "/", "..", "x", " ", "０", "2024-01-01", "10:00:00", "2024-01-01T10:00:00Z",
+            ]), 0..8)
+        ) {
+            let text: String = pieces.concat();
+            static PATTERN: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+                regex::Regex::new(DATETIME_PATTERN).expect("the pattern compiles")
+            });
+            proptest::prop_assert_eq!(check_datetime(&text).is_ok(), PATTERN.is_match(&text), "{:?}", text);
+        }
     }
 }

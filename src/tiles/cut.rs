@@ -9,14 +9,15 @@ use crate::catalog::Layer;
 use crate::feature::Value;
 
 /// Visvalingam–Whyatt tolerance: a vertex whose triangle with its neighbours is smaller than
-/// this many square tile units (a 256 px tile is 4096 units across, so 1/512 of a square
-/// pixel) shows on no screen, and goes.
+/// this many square tile units goes. A 256 px tile is 4096 units across, so this is 1/32 of
+/// a square pixel: nothing any screen shows. (Measured on the basemap's largest tile of the
+/// default view, 3/6/3: 0.5 gives 127 KB, 2 gives 102 KB, 8 gives 77 KB.)
 ///
 /// Visvalingam–Whyatt rather than Douglas–Peucker: `geo`'s Douglas–Peucker recurses once per
 /// split, so a hostile ring of a few ten thousand vertices overflows a worker's stack (and a
 /// stack overflow aborts the process), and its worst case is quadratic; Visvalingam–Whyatt
 /// works through a heap, in O(n log n), with no recursion.
-const SIMPLIFY_AREA: f64 = 0.5;
+const SIMPLIFY_AREA: f64 = 8.0;
 /// Above this many small features (points, and lines or polygons no bigger than a grid
 /// cell) in one tile, they are thinned to one per cell (see [`Thinning`]).
 pub const MAX_POINTS_PER_TILE: usize = 4096;

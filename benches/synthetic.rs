@@ -264,15 +264,21 @@ pub fn data_dir_with_synthetic(bundled: &Path, out: &Path) -> PathBuf {
     std::fs::create_dir_all(out).expect("output dir");
     let mut manifest =
         std::fs::read_to_string(bundled.join("layers.toml")).expect("bundled manifest");
-    for entry in ["minerals", "geology", "boundaries"] {
-        let dir = out.join(entry);
+    // Every folder of the bundled data, copied afresh (it may have changed since last time).
+    for entry in std::fs::read_dir(bundled).expect("bundled dir").flatten() {
+        if !entry.path().is_dir() {
+            continue;
+        }
+        let dir = out.join(entry.file_name());
         std::fs::create_dir_all(&dir).expect("dir");
-        for file in std::fs::read_dir(bundled.join(entry))
+        for file in std::fs::read_dir(entry.path())
             .expect("bundled dir")
             .flatten()
         {
-            let target = dir.join(file.file_name());
-            if !target.exists() {
+            if file.path().is_file() {
+                // Removed first: a copy keeps the source's permissions (some are read-only).
+                let target = dir.join(file.file_name());
+                let _ = std::fs::remove_file(&target);
                 std::fs::copy(file.path(), &target).expect("copy");
             }
         }

@@ -18,7 +18,7 @@ trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 start() {
   ./target/release/amis-webgis --data target/synthetic --bind "127.0.0.1:$PORT" --cache-mb "$1" >"$work/server.log" 2>&1 &
   server=$!
-  for _ in $(seq 1 100); do curl -sf "$BASE/health" >/dev/null && break; sleep 0.2; done
+  for _ in $(seq 1 300); do curl -sf "$BASE/ready" >/dev/null && break; sleep 0.2; done
   grep -o "elapsed_ms=[0-9]*" "$work/server.log" | sed "s/^/  start-up /" || true
 }
 

@@ -155,6 +155,32 @@ fn errors_hyper_answers_itself_are_json_too() {
         "{} characters",
         description.len()
     );
+    // A method a route does not take: 405, JSON, and the methods it does take.
+    for (request, allow) in [
+        ("PATCH /api/collections HTTP/1.1", "GET,HEAD"),
+        ("DELETE /tiles/lakes/1/1/1.mvt HTTP/1.1", "GET,HEAD"),
+        (
+            "POST /api/collections/lakes HTTP/1.1",
+            "GET,HEAD,PUT,DELETE",
+        ),
+    ] {
+        let response = http_raw(
+            &addr,
+            format!("{request}\r\nHost: a\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        );
+        assert!(
+            response.starts_with("HTTP/1.1 405"),
+            "{request}: {response}"
+        );
+        assert!(
+            response
+                .to_ascii_lowercase()
+                .contains(&format!("allow: {}", allow.to_ascii_lowercase())),
+            "{request}: {response}"
+        );
+        assert_eq!(error_body(&response)["code"], "MethodNotAllowed");
+    }
     // And the server still answers.
     assert!(http_get(&addr, "/health").starts_with("HTTP/1.1 200"));
 }

@@ -291,6 +291,12 @@ pub fn data_dir_with_synthetic(bundled: &Path, out: &Path) -> PathBuf {
             "points",
         ),
         (
+            "synthetic-200k",
+            200_000,
+            "synthetic_points_200k.fgb",
+            "points",
+        ),
+        (
             "synthetic-1m",
             1_000_000,
             "synthetic_points_1m.fgb",

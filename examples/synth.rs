@@ -1,4 +1,4 @@
-//! Generates the SYNTHETIC benchmark data directory (bundled layers + 100k/1M points +
+//! Generates the SYNTHETIC benchmark data directory (bundled layers + 100k/200k/1M points +
 //! 100k parcels): `cargo run --release --example synth -- [OUT_DIR]` (default target/synthetic).
 
 #[path = "../benches/synthetic.rs"]

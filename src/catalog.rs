@@ -107,6 +107,8 @@ pub struct Layer {
     pub version: u64,
     /// Every geometry is a single point: tile cutting can read coordinates from the index.
     pub points_only: bool,
+    /// Per-zoom thinned points, for the low-zoom tiles of dense point layers.
+    pub pyramid: crate::tiles::pyramid::PointPyramid,
     /// Geometry kinds, property values, classes and label points, for the documents.
     pub facts: crate::facts::LayerFacts,
     /// Folded text for search, built the first time the layer is searched.
@@ -124,6 +126,18 @@ impl Layer {
             .iter()
             .all(|f| matches!(f.geometry, geo::Geometry::Point(_)));
         let facts = crate::facts::LayerFacts::compute(&meta, &set.fields, &features);
+        let pyramid = if points_only {
+            let points: Vec<(f64, f64)> = features
+                .iter()
+                .filter_map(|f| match f.geometry {
+                    geo::Geometry::Point(p) => Some((p.x(), p.y())),
+                    _ => None,
+                })
+                .collect();
+            crate::tiles::pyramid::PointPyramid::build(&points)
+        } else {
+            crate::tiles::pyramid::PointPyramid::default()
+        };
         Layer {
             meta,
             fields: set.fields,
@@ -133,6 +147,7 @@ impl Layer {
             bbox,
             version,
             points_only,
+            pyramid,
             search: std::sync::OnceLock::new(),
         }
     }

@@ -11,6 +11,10 @@ use amis_webgis::tiles::{TileId, render};
 
 /// 50,000 synthetic points (a deterministic LCG) around Luzon; never real data.
 fn synthetic_layer() -> Arc<Layer> {
+    Arc::new(synthetic_points())
+}
+
+fn synthetic_points() -> Layer {
     let mut state = 0x2545_f491_4f6c_dd1du64;
     let mut next = move || {
         state = state
@@ -35,7 +39,7 @@ fn synthetic_layer() -> Arc<Layer> {
     };
     let meta: LayerMeta =
         toml::from_str("id = \"synthetic\"\ntitle = \"Synthetic points\"").expect("meta");
-    Arc::new(Layer::build(meta, set, 1))
+    Layer::build(meta, set, 1)
 }
 
 #[test]
@@ -78,4 +82,119 @@ fn sparse_tiles_keep_every_point() {
     let cut = cut_layer(&layer, TileId { z: 12, x, y });
     assert!(!cut.features.is_empty() && cut.features.len() <= MAX_POINTS_PER_TILE);
     assert!(cut.features.iter().all(|f| f.point_count.is_none()));
+}
+
+/// The pyramid changes nothing where no thinning applies: every tile that would not be thinned
+/// is byte for byte the tile cut from the points; thinned tiles from it are bounded and
+/// account for the points of the buffered tile.
+#[test]
+fn the_pyramid_changes_no_unthinned_tile() {
+    let with = synthetic_layer();
+    let mut plain = synthetic_points();
+    plain.pyramid = Default::default();
+    let without = Arc::new(plain);
+    let (mut same, mut thinned) = (0, 0);
+    for z in 0..=14u8 {
+        // Every tile over the cloud at low zooms, a sample of them deeper.
+        let (x0, y0) = common::tile_xy(z, 119.9, 17.1);
+        let (x1, y1) = common::tile_xy(z, 122.1, 14.9);
+        let step = ((x1 - x0 + 1) / 8).max(1);
+        for x in (x0..=x1).step_by(step as usize) {
+            for y in (y0..=y1).step_by(step as usize) {
+                let tile = TileId { z, x, y };
+                let direct = cut_layer(&without, tile);
+                if direct.features.iter().any(|f| f.point_count.is_some()) {
+                    thinned += 1;
+                    let cut = cut_layer(&with, tile);
+                    assert!(cut.features.len() <= 66 * 66, "{tile:?}");
+                    let counted: u64 = cut.features.iter().filter_map(|f| f.point_count).sum();
+                    let points = direct
+                        .features
+                        .iter()
+                        .filter_map(|f| f.point_count)
+                        .sum::<u64>();
+                    // The pyramid's grid counts the buffer's far edge in the next cell.
+                    assert!(
+                        counted <= points && points - counted <= 200,
+                        "{tile:?}: {counted} of {points}"
+                    );
+                } else {
+                    same += 1;
+                    assert_eq!(
+                        render(std::slice::from_ref(&with), tile).expect("encodes"),
+                        render(std::slice::from_ref(&without), tile).expect("encodes"),
+                        "{tile:?}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        same > 50 && thinned > 20,
+        "{same} unthinned, {thinned} thinned tiles compared"
+    );
+}
+
+/// A point whose position on the tile grid is on the buffer's edge is in the tile (edges
+/// included, as PostGIS decides); half a unit further out, it is not.
+#[test]
+fn points_on_the_buffer_edge_are_included() {
+    let tile = TileId {
+        z: 10,
+        x: 850,
+        y: 480,
+    };
+    let scale = f64::from(1u32 << 10) * 4096.0;
+    // Longitude/latitude of a position in this tile's grid units.
+    let at = |gx: f64, gy: f64| {
+        let u = (f64::from(tile.x) * 4096.0 + gx) / scale;
+        let v = (f64::from(tile.y) * 4096.0 + gy) / scale;
+        let lat = (std::f64::consts::PI * (1.0 - 2.0 * v))
+            .sinh()
+            .atan()
+            .to_degrees();
+        (u * 360.0 - 180.0, lat)
+    };
+    let inside = [
+        (-64.0, 100.0),
+        (4160.0, 100.0),
+        (100.0, -64.0),
+        (100.0, 4160.0),
+        (-64.4, 4160.4),
+        (4160.4, 0.0),
+    ];
+    let outside = [
+        (-64.6, 100.0),
+        (4160.6, 100.0),
+        (100.0, -64.6),
+        (100.0, 4160.6),
+    ];
+    let features: Vec<Feature> = inside
+        .iter()
+        .chain(&outside)
+        .enumerate()
+        .map(|(i, &(gx, gy))| {
+            let (lon, lat) = at(gx, gy);
+            Feature {
+                id: i as u64 + 1,
+                geometry: geo::Point::new(lon, lat).into(),
+                properties: vec![],
+            }
+        })
+        .collect();
+    let meta: LayerMeta = toml::from_str("id = \"edges\"\ntitle = \"Edge points\"").expect("meta");
+    let layer = Layer::build(
+        meta,
+        FeatureSet {
+            features,
+            ..FeatureSet::default()
+        },
+        1,
+    );
+    let ids: Vec<u64> = cut_layer(&layer, tile)
+        .features
+        .iter()
+        .map(|f| f.id)
+        .collect();
+    assert_eq!(ids, (1..=inside.len() as u64).collect::<Vec<_>>());
 }

@@ -21,9 +21,12 @@ const SIMPLIFY_AREA: f64 = 8.0;
 /// Above this many small features (points, and lines or polygons no bigger than a grid
 /// cell) in one tile, they are thinned to one per cell (see [`Thinning`]).
 pub const MAX_POINTS_PER_TILE: usize = 4096;
+/// How far past the thinning threshold a tile's cells must count before the tile is drawn
+/// from the pyramid (see [`cut_layer`]).
+const PYRAMID_MARGIN: usize = 1024;
 /// Grid cell for thinning, in tile units (4 px on a 256 px tile). A power of two that
 /// divides [`EXTENT`], so cells line up across neighbouring tiles.
-const THIN_CELL: i32 = 64;
+const THIN_CELL: i32 = super::pyramid::CELL as i32;
 /// Cells per axis over the buffered tile.
 const GRID: usize = ((EXTENT + 2 * BUFFER) as i32 / THIN_CELL + 1) as usize;
 
@@ -55,6 +58,12 @@ impl TileGeometry {
         (x1 - x0 <= THIN_CELL && y1 - y0 <= THIN_CELL)
             .then(|| cell_index(((x0 + x1) / 2, (y0 + y1) / 2)))
     }
+}
+
+/// Whether a point on the tile grid lies in the tile or its buffer, edges included.
+fn in_buffered_tile((x, y): IPt) -> bool {
+    let (min, max) = (-(BUFFER as i32), (EXTENT + BUFFER) as i32);
+    (min..=max).contains(&x) && (min..=max).contains(&y)
 }
 
 fn cell_index((x, y): IPt) -> usize {
@@ -94,6 +103,14 @@ enum SmallGeometry {
 /// Cuts `layer` for `tile`. Deterministic: the same data always gives the same features
 /// in the same order (by feature id).
 pub fn cut_layer(layer: &Layer, tile: TileId) -> TileLayer<'_> {
+    // The pyramid's cells may count a point or two on the buffer's edge differently from
+    // the tile grid: near the threshold, the points decide, so the pyramid never thins a tile
+    // the points would not.
+    if let Some((cells, total)) = layer.pyramid.cells_for(tile)
+        && total > (MAX_POINTS_PER_TILE + PYRAMID_MARGIN) as u64
+    {
+        return from_pyramid(layer, tile, &cells);
+    }
     let projector = tile.projector();
     let clip = ClipBox {
         min: -f64::from(BUFFER),
@@ -105,9 +122,10 @@ pub fn cut_layer(layer: &Layer, tile: TileId) -> TileLayer<'_> {
     layer.index.for_each_in(&tile.query_bbox(), |pos, corner| {
         let feature = || &layer.features[pos as usize];
         if layer.points_only || matches!(feature().geometry, Geometry::Point(_)) {
-            let pt = projector.project(corner.x, corner.y);
-            if clip.contains(pt) {
-                let pt = snap(pt);
+            // In the tile when its position on the tile's grid is within the buffered tile,
+            // edges included, as PostGIS's ST_AsMVTGeom decides.
+            let pt = snap(projector.project(corner.x, corner.y));
+            if in_buffered_tile(pt) {
                 small.push(Small {
                     pos,
                     cell: cell_index(pt),
@@ -156,6 +174,33 @@ pub fn cut_layer(layer: &Layer, tile: TileId) -> TileLayer<'_> {
             point_count,
         }
     }));
+    features.sort_by_key(|f| f.id);
+    TileLayer { layer, features }
+}
+
+/// A thinned tile drawn from the layer's pyramid: each occupied cell's first point, with
+/// how many points the cell holds. (Tiles the pyramid would not thin are cut from the points.)
+fn from_pyramid<'a>(
+    layer: &'a Layer,
+    tile: TileId,
+    cells: &[super::pyramid::Cell],
+) -> TileLayer<'a> {
+    let projector = tile.projector();
+    let mut features: Vec<TileFeature> = cells
+        .iter()
+        .filter_map(|cell| {
+            let feature = &layer.features[cell.first as usize];
+            let Geometry::Point(p) = feature.geometry else {
+                return None;
+            };
+            Some(TileFeature {
+                id: feature.id,
+                geometry: TileGeometry::Points(vec![snap(projector.project(p.x(), p.y()))]),
+                properties: &feature.properties,
+                point_count: Some(u64::from(cell.count)),
+            })
+        })
+        .collect();
     features.sort_by_key(|f| f.id);
     TileLayer { layer, features }
 }
@@ -214,10 +259,10 @@ fn project_all(coords: &LineString, projector: &Projector) -> Vec<Pt> {
 
 fn collect(geometry: &Geometry, projector: &Projector, clip: ClipBox, parts: &mut Parts) {
     match geometry {
-        Geometry::Point(p) => push_point(projector.project(p.x(), p.y()), clip, parts),
+        Geometry::Point(p) => push_point(projector.project(p.x(), p.y()), parts),
         Geometry::MultiPoint(mp) => {
             for p in mp {
-                push_point(projector.project(p.x(), p.y()), clip, parts);
+                push_point(projector.project(p.x(), p.y()), parts);
             }
             parts.points.sort_unstable();
             parts.points.dedup();
@@ -252,9 +297,10 @@ fn collect(geometry: &Geometry, projector: &Projector, clip: ClipBox, parts: &mu
     }
 }
 
-fn push_point(p: Pt, clip: ClipBox, parts: &mut Parts) {
-    if clip.contains(p) {
-        parts.points.push(snap(p));
+fn push_point(p: Pt, parts: &mut Parts) {
+    let p = snap(p);
+    if in_buffered_tile(p) {
+        parts.points.push(p);
     }
 }
 

@@ -6,6 +6,7 @@ pub mod clip;
 pub mod cut;
 pub mod encode;
 pub mod http;
+pub mod pyramid;
 
 use crate::index::BBox;
 
@@ -92,9 +93,11 @@ impl TileId {
         f64::from(1u32 << self.z)
     }
 
-    /// The lon/lat box covered by this tile plus its buffer, for the index query.
+    /// The lon/lat box covered by this tile plus its buffer, for the index query: one tile
+    /// unit wider than the buffer, so that no point on the buffer's edge is lost to rounding
+    /// (cutting decides on the tile grid what is in).
     pub fn query_bbox(&self) -> BBox {
-        let margin = f64::from(BUFFER) / f64::from(EXTENT);
+        let margin = f64::from(BUFFER + 1) / f64::from(EXTENT);
         let n = self.count();
         let x0 = (f64::from(self.x) - margin) / n;
         let x1 = (f64::from(self.x) + 1.0 + margin) / n;
@@ -143,7 +146,7 @@ pub struct Projector {
 /// Web Mercator position in the unit square (0,0 at the north-west corner); latitudes
 /// beyond the projection's limit are clamped to it.
 #[inline]
-fn mercator(lon: f64, lat: f64) -> (f64, f64) {
+pub(crate) fn mercator(lon: f64, lat: f64) -> (f64, f64) {
     let sin = lat.clamp(-MAX_LAT, MAX_LAT).to_radians().sin();
     // Mercator y = ln(tan φ + sec φ) = ½·ln((1 + sin φ) / (1 − sin φ)): one sin, one ln.
     let v = 0.5 - ((1.0 + sin) / (1.0 - sin)).ln() / (4.0 * std::f64::consts::PI);

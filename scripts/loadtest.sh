@@ -36,7 +36,7 @@ bands() {
       scripts/loadtest-tiles.txt >"$work/band.txt"
     for connections in 1 4; do
       printf '  %-12s %4d tiles  c=%d ' "$name" "$(wc -l <"$work/band.txt")" "$connections"
-      wrk -t1 -c"$connections" -d"${DURATION}s" -s scripts/loadtest.lua "$BASE" -- "$work/band.txt" | tail -n 1
+      wrk -t1 -c"$connections" -d"${DURATION}s" -s scripts/bench.lua "$BASE" -- "$work/band.txt" | tail -n 1
     done
   done
 }

@@ -94,9 +94,13 @@ pub struct ServeArgs {
     /// Requests answered at once; past this the server answers 503 with Retry-After.
     #[arg(long, env = "AMIS_MAX_IN_FLIGHT", default_value_t = 512)]
     pub max_in_flight: usize,
-    /// Seconds a read request may take to its response head (then 503).
+    /// Seconds a read may wait for its work, queueing included (then 503).
     #[arg(long, env = "AMIS_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
+    /// Log every request at INFO (by default only requests slower than a second are; all
+    /// are at DEBUG, and /metrics counts them).
+    #[arg(long, env = "AMIS_ACCESS_LOG")]
+    pub access_log: bool,
     /// Log format: `text` (one line per event) or `json` (one JSON object per line).
     #[arg(long, env = "AMIS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -123,6 +127,7 @@ impl Default for ServeArgs {
             trust_proxy: false,
             max_in_flight: 512,
             request_timeout_secs: 30,
+            access_log: false,
             log_format: LogFormat::Text,
         }
     }

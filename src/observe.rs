@@ -8,11 +8,9 @@
 //! up to date.
 
 use std::sync::OnceLock;
-use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, State};
 use axum::http::{StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics::{counter, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -73,22 +71,49 @@ fn route_label(template: &str) -> String {
         .join("/")
 }
 
-/// Middleware: counts each request by route template (not by URL, which is unbounded),
-/// method and status, and records its latency to the response head.
-pub async fn record_request(request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_string(), |p| route_label(p.as_str()));
-    let method = method_label(request.method());
-    let started = Instant::now();
-    let response = next.run(request).await;
-    let status = response.status().as_u16().to_string();
-    counter!("amis_http_requests_total", "route" => route.clone(), "method" => method, "status" => status)
-        .increment(1);
-    histogram!("amis_http_request_duration_seconds", "route" => route)
-        .record(started.elapsed().as_secs_f64());
-    response
+/// Counts one answered request by route template (not by URL, which is unbounded), method
+/// and status, and records its time to the response head. The metric handles are made once
+/// per label set and kept per thread: looking a metric up by its labels on every request
+/// would cost more than the cached tile it counts.
+pub fn record_request(
+    route: Option<&MatchedPath>,
+    method: &axum::http::Method,
+    status: u16,
+    seconds: f64,
+) {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    /// Per route: its duration histogram, and a counter per (method, status) seen.
+    type Handles = (
+        metrics::Histogram,
+        Vec<((&'static str, u16), metrics::Counter)>,
+    );
+    thread_local! {
+        static HANDLES: RefCell<HashMap<String, Handles>> = RefCell::new(HashMap::new());
+    }
+    let route = route.map_or("unmatched", |p| p.as_str());
+    let method = method_label(method);
+    HANDLES.with(|handles| {
+        let mut handles = handles.borrow_mut();
+        if !handles.contains_key(route) {
+            let histogram =
+                histogram!("amis_http_request_duration_seconds", "route" => route_label(route));
+            handles.insert(route.to_string(), (histogram, Vec::new()));
+        }
+        let Some((histogram, counters)) = handles.get_mut(route) else {
+            return;
+        };
+        histogram.record(seconds);
+        match counters.iter().find(|(key, _)| *key == (method, status)) {
+            Some((_, counter)) => counter.increment(1),
+            None => {
+                let counter = counter!("amis_http_requests_total", "route" => route_label(route),
+                    "method" => method, "status" => status.to_string());
+                counter.increment(1);
+                counters.push(((method, status), counter));
+            }
+        }
+    });
 }
 
 /// `GET /metrics`: the Prometheus text exposition format.

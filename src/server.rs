@@ -6,13 +6,12 @@ use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
-use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::compression::predicate::{NotForContentType, Predicate};
 use tower_http::compression::{CompressionLayer, DefaultPredicate};
 use tower_http::cors::{Any, CorsLayer};
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::catalog::Catalog;
 use crate::config::ServeArgs;
@@ -21,8 +20,28 @@ use crate::tiles::cache::TileCache;
 use crate::work::Work;
 use crate::{features, observe, tiles};
 
+/// What every handler shares, behind one reference count: a request clones it (for each
+/// `State` extractor) with one atomic increment, not one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// Changing a field (tests and start-up do, before serving) copies the fields if the state is
+/// already shared, so no running request sees it change.
+impl std::ops::DerefMut for AppState {
+    fn deref_mut(&mut self) -> &mut Shared {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+#[derive(Clone)]
+pub struct Shared {
     pub catalog: Arc<Catalog>,
     pub tiles: TileCache,
     /// Configured public base URL without a trailing slash.
@@ -40,8 +59,10 @@ pub struct AppState {
     pub work: Work,
     /// Requests being answered (bodies still streaming excluded); past the limit, `503`.
     pub in_flight: Arc<tokio::sync::Semaphore>,
-    /// Longest a read request may take to its response head.
+    /// Longest a read may wait for its work (queueing included).
     pub request_timeout: Duration,
+    /// Every request logged at INFO, not only slow ones.
+    pub access_log: bool,
     /// Set once the data directory and the store are loaded.
     pub ready: Arc<AtomicBool>,
 }
@@ -58,7 +79,7 @@ impl AppState {
     pub fn loading(catalog: Catalog, args: &ServeArgs) -> AppState {
         // Metrics recorded before the recorder exists are lost: install it first.
         observe::prometheus();
-        AppState {
+        AppState(Arc::new(Shared {
             catalog: Arc::new(catalog),
             tiles: TileCache::new(args.cache_mb.saturating_mul(1 << 20)),
             public_url: args
@@ -72,11 +93,15 @@ impl AppState {
                 args.cache_mb.saturating_mul(1 << 20),
             ),
             documents: DocumentCache::default(),
-            work: Work::default(),
+            work: Work::new(
+                crate::work::WorkLimits::for_this_machine(),
+                Duration::from_secs(args.request_timeout_secs.max(1)),
+            ),
             in_flight: Arc::new(tokio::sync::Semaphore::new(args.max_in_flight.max(1))),
             request_timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
+            access_log: args.access_log,
             ready: Arc::new(AtomicBool::new(false)),
-        }
+        }))
     }
 
     pub fn is_ready(&self) -> bool {
@@ -129,20 +154,21 @@ pub fn router(state: AppState) -> Router {
         .route("/api/", get(features::landing))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(from_fn_with_state(state.clone(), limit))
-        .layer(from_fn(observe::record_request))
-        .layer(from_fn(mark_uncompressed))
-        // Tiles arrive already gzipped and carry Content-Encoding, which this layer skips.
-        // FlatGeobuf is left alone (GDAL reads it in byte ranges, which need the real
-        // length), and so is any answer to HEAD or to a Range request.
+        .layer(from_fn_with_state(state.clone(), front))
+        // Tiles and glyphs arrive already gzipped and carry Content-Encoding, which this
+        // layer skips. FlatGeobuf is left alone (GDAL reads it in byte ranges, which need the
+        // real length), and so is any answer to HEAD or to a Range request.
         .layer(
-            CompressionLayer::new().gzip(true).compress_when(
-                DefaultPredicate::new()
-                    .and(NotForContentType::const_new("application/flatgeobuf"))
-                    .and(|_, _, _: &HeaderMap, ext: &axum::http::Extensions| {
-                        ext.get::<Uncompressed>().is_none()
-                    }),
-            ),
+            CompressionLayer::new()
+                .gzip(true)
+                .quality(tower_http::CompressionLevel::Fastest)
+                .compress_when(
+                    DefaultPredicate::new()
+                        .and(NotForContentType::const_new("application/flatgeobuf"))
+                        .and(|_, _, _: &HeaderMap, ext: &axum::http::Extensions| {
+                            ext.get::<Uncompressed>().is_none()
+                        }),
+                ),
         )
         .layer(
             CorsLayer::new()
@@ -150,15 +176,6 @@ pub fn router(state: AppState) -> Router {
                 .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
                 .allow_headers(Any)
                 .expose_headers([header::ETAG, header::CONTENT_DISPOSITION]),
-        )
-        .layer(from_fn_with_state(state.clone(), vary_on_forwarded))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(|req: &Request| {
-                    tracing::info_span!("request", method = %req.method(), uri = %req.uri())
-                })
-                .on_request(())
-                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .with_state(state)
 }
@@ -168,58 +185,69 @@ use axum::Router;
 /// Paths an orchestrator probes: answered even when the server is saturated.
 const PROBES: [&str; 3] = ["/health", "/ready", "/metrics"];
 
-/// Middleware: the global limit on requests in flight (`503` with `Retry-After` past it, so
-/// a flood is refused quickly instead of queueing without bound) and the timeout on read
-/// requests. Uploads carry their own time limit on the body.
-async fn limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if PROBES.contains(&request.uri().path()) {
-        return next.run(request).await;
-    }
-    let Ok(_permit) = state.in_flight.clone().try_acquire_owned() else {
-        metrics::counter!("amis_overloaded_total").increment(1);
-        return ApiError::Overloaded.into_response();
-    };
-    let reads = [Method::GET, Method::HEAD, Method::OPTIONS];
-    if !reads.contains(request.method()) {
-        return next.run(request).await;
-    }
-    match tokio::time::timeout(state.request_timeout, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => {
-            metrics::counter!("amis_timeouts_total").increment(1);
-            ApiError::Timeout(state.request_timeout.as_secs()).into_response()
-        }
-    }
-}
-
 /// Marks a response that must not be compressed (see the compression predicate).
 #[derive(Clone, Copy)]
 struct Uncompressed;
 
-/// Middleware: answers to HEAD and to Range requests are never compressed: compression
-/// would drop `Content-Length` and change what the byte ranges count.
-async fn mark_uncompressed(request: Request, next: Next) -> Response {
-    let exempt = request.method() == Method::HEAD || request.headers().contains_key(header::RANGE);
+/// Requests slower than this to their response head are logged at INFO.
+const SLOW: Duration = Duration::from_secs(1);
+
+/// The one middleware in front of every route, doing in one pass (one layer is cheaper than
+/// four on the cached-tile path, where it is most of the work):
+/// - the global limit on requests in flight: past it `503` with `Retry-After`, at once,
+///   instead of a queue without bound (probes excepted);
+/// - answers to HEAD and to Range requests marked not to be compressed (compression would
+///   drop `Content-Length` and change what the byte ranges count);
+/// - behind a trusted proxy without a public URL, `Vary` on the forwarded headers documents
+///   depend on;
+/// - metrics per route, method and status, and the access log: every request at DEBUG (or
+///   INFO with `--access-log`), slow ones at INFO always.
+async fn front(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .cloned();
+    let method = request.method().clone();
+    let uri = request.uri().clone();
+    let exempt = method == Method::HEAD || request.headers().contains_key(header::RANGE);
+    let permit = if PROBES.contains(&uri.path()) {
+        None
+    } else {
+        match state.in_flight.clone().try_acquire_owned() {
+            Ok(permit) => Some(permit),
+            Err(_) => {
+                metrics::counter!("amis_overloaded_total").increment(1);
+                let response = ApiError::Overloaded.into_response();
+                observe::record_request(
+                    route.as_ref(),
+                    &method,
+                    503,
+                    started.elapsed().as_secs_f64(),
+                );
+                return response;
+            }
+        }
+    };
     let mut response = next.run(request).await;
+    drop(permit);
     if exempt {
         response.extensions_mut().insert(Uncompressed);
     }
-    response
-}
-
-/// Middleware: behind a trusted proxy without a configured public URL, documents embed the
-/// forwarded host and scheme, so shared caches must key on them.
-async fn vary_on_forwarded(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let mut response = next.run(request).await;
     if state.trust_proxy && state.public_url.is_none() {
         response.headers_mut().append(
             header::VARY,
             HeaderValue::from_static("X-Forwarded-Host, X-Forwarded-Proto"),
         );
+    }
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    observe::record_request(route.as_ref(), &method, status, elapsed.as_secs_f64());
+    let ms = elapsed.as_secs_f64() * 1000.0;
+    if state.access_log || elapsed >= SLOW {
+        tracing::info!(%method, %uri, status, ms, "request");
+    } else {
+        tracing::debug!(%method, %uri, status, ms, "request");
     }
     response
 }

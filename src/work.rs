@@ -7,6 +7,10 @@
 //! behind its own permits and cannot take the threads that tiles are cut on. A request that
 //! waits too long for a permit is ended by the request timeout (see `server`), and with it
 //! its place in the queue.
+//!
+//! Reads wait at most the request timeout for their job (queueing included): past it the
+//! request is answered `503` and its job, if it had started, finishes unobserved. Uploads
+//! have their own limits (body time, size) and are never cut off half-published.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -88,10 +92,12 @@ struct Pool {
 pub struct Work {
     pools: Arc<[Pool; 4]>,
     limits: WorkLimits,
+    timeout: std::time::Duration,
 }
 
 impl Work {
-    pub fn new(limits: WorkLimits) -> Work {
+    /// Pools of `limits`, whose read jobs (every class but uploads) are given up after `timeout`.
+    pub fn new(limits: WorkLimits, timeout: std::time::Duration) -> Work {
         let pool = |class: WorkClass| Pool {
             permits: Arc::new(Semaphore::new(limits.of(class).max(1))),
             waiting: AtomicUsize::new(0),
@@ -99,6 +105,7 @@ impl Work {
         Work {
             pools: Arc::new(WorkClass::ALL.map(pool)),
             limits,
+            timeout,
         }
     }
 
@@ -118,8 +125,25 @@ impl Work {
     }
 
     /// Runs `job` on the blocking pool once a permit of `class` is free. A panic in `job`
-    /// becomes a 500 for this request only.
+    /// becomes a 500 for this request only; a read that takes longer than the timeout, a 503.
     pub async fn run<T, F>(&self, class: WorkClass, job: F) -> Result<T, ApiError>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        if class == WorkClass::Upload {
+            return self.run_unbounded(class, job).await;
+        }
+        match tokio::time::timeout(self.timeout, self.run_unbounded(class, job)).await {
+            Ok(done) => done,
+            Err(_) => {
+                metrics::counter!("amis_timeouts_total").increment(1);
+                Err(ApiError::Timeout(self.timeout.as_secs()))
+            }
+        }
+    }
+
+    async fn run_unbounded<T, F>(&self, class: WorkClass, job: F) -> Result<T, ApiError>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
@@ -189,7 +213,10 @@ impl Drop for Waiting<'_> {
 
 impl Default for Work {
     fn default() -> Work {
-        Work::new(WorkLimits::for_this_machine())
+        Work::new(
+            WorkLimits::for_this_machine(),
+            std::time::Duration::from_secs(30),
+        )
     }
 }
 
@@ -200,12 +227,15 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_busy_class_does_not_block_another() {
-        let work = Work::new(WorkLimits {
-            render: 1,
-            items: 1,
-            download: 1,
-            upload: 1,
-        });
+        let work = Work::new(
+            WorkLimits {
+                render: 1,
+                items: 1,
+                download: 1,
+                upload: 1,
+            },
+            Duration::from_secs(60),
+        );
         // Hold the only download permit until told to stop.
         let (release, wait) = std::sync::mpsc::channel::<()>();
         let busy = {

@@ -28,6 +28,8 @@ fn serves_and_shuts_down_on_sigterm() {
         .env("AMIS_BIND", "127.0.0.1:0")
         .env("AMIS_STORE", &store)
         .env("RUST_LOG", "info")
+        // Without it, INFO has only start-up, slow requests and shutdown (tested below).
+        .env("AMIS_ACCESS_LOG", "true")
         .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -81,7 +83,7 @@ fn serves_and_shuts_down_on_sigterm() {
     let log = rest.join("\n");
     assert!(
         log.contains("uri=/health") && log.contains("status=200"),
-        "one log line per request:\n{log}"
+        "--access-log: one line per request:\n{log}"
     );
     assert!(log.contains("shut down cleanly"), "{log}");
 }

@@ -18,6 +18,8 @@ pub struct EncodedTile {
     pub gzip: Bytes,
     /// Strong validator over the uncompressed bytes.
     pub etag: String,
+    /// The same, ready to send: a cache hit builds no header.
+    pub etag_header: axum::http::HeaderValue,
 }
 
 impl EncodedTile {
@@ -32,10 +34,14 @@ impl EncodedTile {
             enc.finish().unwrap_or_default()
         };
         let etag = format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&raw));
+        // Hex digits in quotes are always a valid header value.
+        let etag_header = axum::http::HeaderValue::from_str(&etag)
+            .unwrap_or(axum::http::HeaderValue::from_static("\"0\""));
         EncodedTile {
             raw: raw.into(),
             gzip: gzip.into(),
             etag,
+            etag_header,
         }
     }
 
@@ -80,9 +86,15 @@ impl TileCache {
     }
 
     pub fn get(&self, key: &TileKey) -> Option<Arc<EncodedTile>> {
+        // Handles made once: a lookup by labels per request costs as much as the hit.
+        static HITS: std::sync::LazyLock<metrics::Counter> = std::sync::LazyLock::new(
+            || metrics::counter!("amis_tile_cache_requests_total", "result" => "hit"),
+        );
+        static MISSES: std::sync::LazyLock<metrics::Counter> = std::sync::LazyLock::new(
+            || metrics::counter!("amis_tile_cache_requests_total", "result" => "miss"),
+        );
         let hit = self.inner.as_ref().and_then(|cache| cache.get(key));
-        let result = if hit.is_some() { "hit" } else { "miss" };
-        metrics::counter!("amis_tile_cache_requests_total", "result" => result).increment(1);
+        if hit.is_some() { &HITS } else { &MISSES }.increment(1);
         hit
     }
 

@@ -93,30 +93,32 @@ pub async fn tile(
 }
 
 fn tile_response(tile: &EncodedTile, headers: &HeaderMap) -> Response {
-    let etag = HeaderValue::from_str(&tile.etag).unwrap_or(HeaderValue::from_static("\"0\""));
-    let not_modified = etag_matches(headers, &tile.etag);
-    let mut builder = Response::builder()
-        .header(header::ETAG, etag)
-        .header(header::CACHE_CONTROL, TILE_CACHE_CONTROL)
-        .header(header::VARY, "Accept-Encoding");
-    let body = if not_modified {
-        builder = builder.status(StatusCode::NOT_MODIFIED);
-        Body::empty()
+    let (status, body, encoding) = if etag_matches(headers, &tile.etag) {
+        (StatusCode::NOT_MODIFIED, Body::empty(), None)
     } else if tile.is_empty() {
-        builder = builder.status(StatusCode::NO_CONTENT);
-        Body::empty()
+        (StatusCode::NO_CONTENT, Body::empty(), None)
+    } else if accepts_gzip(headers) {
+        (StatusCode::OK, Body::from(tile.gzip.clone()), Some("gzip"))
     } else {
-        builder = builder.header(header::CONTENT_TYPE, MVT_TYPE);
-        if accepts_gzip(headers) {
-            builder = builder.header(header::CONTENT_ENCODING, "gzip");
-            Body::from(tile.gzip.clone())
-        } else {
-            Body::from(tile.raw.clone())
-        }
+        (StatusCode::OK, Body::from(tile.raw.clone()), None)
     };
-    builder
-        .body(body)
-        .unwrap_or_else(|e| ApiError::Internal(e.to_string()).into_response())
+    // Built by hand from ready values: this is the whole of a cache hit's own work.
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    let out = response.headers_mut();
+    out.insert(header::ETAG, tile.etag_header.clone());
+    out.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(TILE_CACHE_CONTROL),
+    );
+    out.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    if status == StatusCode::OK {
+        out.insert(header::CONTENT_TYPE, HeaderValue::from_static(MVT_TYPE));
+    }
+    if let Some(encoding) = encoding {
+        out.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+    }
+    response
 }
 
 /// `GET /tiles/{layers}.json`

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The side-by-side HTTP benchmark: this server on the bundled data and the SYNTHETIC layers
+# (200k and 1M points, 100k parcels), cached and uncached, and the HTTP ceiling (a
+# middleware-free axum handler with the same mean body), driven by wrk (2 threads,
+# 16 connections, gzip) through seeded URL lists (examples/bench_lists.rs). Prints req/s, p50,
+# p99 and bytes per request per case, then the largest tile per zoom of the 1M-point and
+# parcel layers. Needs wrk (apt-get install wrk). Against 127.0.0.1 only; DURATION seconds
+# per case (default 10).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-10}
+PORT=${PORT:-18082}
+CEILING_PORT=${CEILING_PORT:-18083}
+BASE="http://127.0.0.1:$PORT"
+command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)"; exit 1; }
+
+cargo build --release --quiet --examples
+cargo build --release --quiet
+cargo run --release --quiet --example synth -- target/synthetic
+lists=target/bench/lists
+cargo run --release --quiet --example bench_lists -- target/synthetic "$lists" >/dev/null
+work=$(mktemp -d)
+server=""
+trap '[ -n "$server" ] && kill $server 2>/dev/null; rm -rf "$work"' EXIT
+
+start() { # cache MiB
+  ./target/release/amis-webgis --data target/synthetic --store "$work/store" --bind "127.0.0.1:$PORT" \
+    --cache-mb "$1" >"$work/server.log" 2>&1 &
+  server=$!
+  for _ in $(seq 1 600); do grep -q "; ready" "$work/server.log" && break; sleep 0.1; done
+}
+stop() { kill "$server"; wait "$server" 2>/dev/null || true; server=""; }
+run() { # label, list, [url base]
+  printf '  %-34s' "$1"
+  wrk -t2 -c16 -d"${DURATION}s" -s scripts/bench.lua "${3:-$BASE}" -- "$lists/$2.txt" | tail -n 1
+}
+warm() { # list: one pass, so every tile of it is cached
+  while read -r path; do curl -s -o /dev/null -H 'Accept-Encoding: gzip' "$BASE$path"; done <"$lists/$1.txt"
+}
+
+echo "== uncached (--cache-mb 0: every request cuts, encodes and compresses its tile)"
+start 0
+run "occurrence tiles z6-14 (200k)" occurrences-z6-14
+run "occurrence tiles z0-10 (200k)" occurrences-z0-10
+run "occurrence tiles z0-14 (200k)" occurrences-z0-14
+run "1M-point tiles z0-5" occurrences-1m-z0-5
+run "country tiles z0-8" countries-z0-8
+run "parcel tiles z0-14 (100k polygons)" parcels-z0-14
+run "items, 300 bboxes, limit 100" items-bbox
+stop
+
+echo "== cached (after one pass over each list)"
+start 1024
+for list in occurrences-z6-14 occurrences-z0-10 countries-z0-8; do warm "$list"; done
+run "occurrence tiles z6-14 (200k)" occurrences-z6-14
+run "occurrence tiles z0-10 (200k)" occurrences-z0-10
+run "country tiles z0-8" countries-z0-8
+mean=$(wrk -t1 -c1 -d2s -s scripts/bench.lua "$BASE" -- "$lists/occurrences-z6-14.txt" | awk '{for (i = 2; i <= NF; i++) if ($i == "B/req") print int($(i - 1))}')
+echo "  resident memory: $(grep -E 'VmRSS|VmHWM' /proc/$server/status | tr -s ' \t' ' ' | tr '\n' ' ')"
+stop
+
+echo "== ceiling: a fixed ${mean}-byte body from a middleware-free axum handler"
+./target/release/examples/ceiling "127.0.0.1:$CEILING_PORT" "$mean" >/dev/null 2>&1 &
+ceiling=$!
+sleep 0.5
+run "fixed body, same list" occurrences-z6-14 "http://127.0.0.1:$CEILING_PORT"
+kill $ceiling
+
+echo "== largest tile per zoom (bytes, uncompressed; 500 KiB = 512000)"
+start 0
+for spec in "synthetic-1m|occurrences-1m-z0-5" "synthetic-parcels-100k|parcels-z0-14" "synthetic-200k|occurrences-z0-14"; do
+  IFS='|' read -r layer list <<<"$spec"
+  echo "  $layer:"
+  while read -r path; do
+    printf '%s %s\n' "$(echo "$path" | cut -d/ -f4)" "$(curl -s -o /dev/null -w '%{size_download}' "$BASE$path")"
+  done <"$lists/$list.txt" | sort -k1,1n -k2,2nr | awk '!seen[$1]++ {printf "    z%-2s %8d\n", $1, $2}'
+done
+stop

@@ -13,6 +13,7 @@ pub mod facts;
 pub mod feature;
 pub mod features;
 pub mod fonts;
+pub mod gzip;
 pub mod index;
 pub mod observe;
 pub mod production;

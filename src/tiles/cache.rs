@@ -3,12 +3,9 @@
 //! Compression happens when a tile is made, never per request; a cache hit is a
 //! map lookup and a reference-count increment.
 
-use std::io::Write;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use flate2::Compression;
-use flate2::write::GzEncoder;
 
 use super::TileId;
 
@@ -28,10 +25,7 @@ impl EncodedTile {
         let gzip = if raw.is_empty() {
             Vec::new()
         } else {
-            let mut enc = GzEncoder::new(Vec::with_capacity(raw.len() / 2), Compression::fast());
-            // Writing to a Vec cannot fail.
-            let _ = enc.write_all(&raw);
-            enc.finish().unwrap_or_default()
+            crate::gzip::compress_fast(&raw)
         };
         let etag = format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&raw));
         // Hex digits in quotes are always a valid header value.

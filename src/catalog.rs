@@ -109,6 +109,8 @@ pub struct Layer {
     pub points_only: bool,
     /// Per-zoom thinned points, for the low-zoom tiles of dense point layers.
     pub pyramid: crate::tiles::pyramid::PointPyramid,
+    /// Per-zoom simplified lines and polygons, for the low-zoom tiles of big shape layers.
+    pub shapes: crate::tiles::shapes::ShapePyramid,
     /// Geometry kinds, property values, classes and label points, for the documents.
     pub facts: crate::facts::LayerFacts,
     /// Folded text for search, built the first time the layer is searched.
@@ -138,6 +140,13 @@ impl Layer {
         } else {
             crate::tiles::pyramid::PointPyramid::default()
         };
+        let shapes = if points_only {
+            crate::tiles::shapes::ShapePyramid::default()
+        } else {
+            let geometries: Vec<&geo::Geometry> = features.iter().map(|f| &f.geometry).collect();
+            let zooms = meta.minzoom.unwrap_or(0)..=meta.maxzoom.unwrap_or(u8::MAX);
+            crate::tiles::shapes::ShapePyramid::build(&geometries, zooms)
+        };
         Layer {
             meta,
             fields: set.fields,
@@ -148,6 +157,7 @@ impl Layer {
             version,
             points_only,
             pyramid,
+            shapes,
             search: std::sync::OnceLock::new(),
         }
     }

@@ -1,7 +1,7 @@
 //! Cutting a layer into one tile: select by index, project, clip, simplify, snap to the
 //! integer grid, and drop what collapses, so the encoder only ever sees valid MVT geometry.
 
-use geo::{Geometry, LineString, SimplifyVw};
+use geo::{Coord, Geometry, LineString, SimplifyVw};
 
 use super::clip::{ClipBox, Pt, clip_line, clip_ring};
 use super::{BUFFER, EXTENT, Projector, TileId};
@@ -111,49 +111,129 @@ pub fn cut_layer(layer: &Layer, tile: TileId) -> TileLayer<'_> {
     {
         return from_pyramid(layer, tile, &cells);
     }
-    let projector = tile.projector();
-    let clip = ClipBox {
-        min: -f64::from(BUFFER),
-        max: f64::from(EXTENT + BUFFER),
-    };
     let mut features = Vec::new();
     let mut small: Vec<Small> = Vec::new();
+    if let Some(level) = layer.shapes.level(tile.z) {
+        from_shapes(layer, tile, level, &mut small, &mut features);
+    } else {
+        from_source(layer, tile, &mut small, &mut features);
+    }
+    finish(layer, small, features)
+}
 
-    layer.index.for_each_in(&tile.query_bbox(), |pos, corner| {
-        let feature = || &layer.features[pos as usize];
-        if layer.points_only || matches!(feature().geometry, Geometry::Point(_)) {
-            // In the tile when its position on the tile's grid is within the buffered tile,
-            // edges included, as PostGIS's ST_AsMVTGeom decides.
-            let pt = snap(projector.project(corner.x, corner.y));
-            if in_buffered_tile(pt) {
-                small.push(Small {
-                    pos,
-                    cell: cell_index(pt),
-                    geometry: SmallGeometry::Point(pt),
-                });
+/// Cuts `layer` for `tile` from its features, never from a pyramid: the reference that
+/// pyramid tiles are tested against.
+pub fn cut_from_source(layer: &Layer, tile: TileId) -> TileLayer<'_> {
+    let mut features = Vec::new();
+    let mut small: Vec<Small> = Vec::new();
+    from_source(layer, tile, &mut small, &mut features);
+    finish(layer, small, features)
+}
+
+/// The tile's clip box: the tile and its buffer, in tile units.
+const CLIP: ClipBox = ClipBox {
+    min: -(BUFFER as f64),
+    max: (EXTENT + BUFFER) as f64,
+};
+
+/// Cuts the tile from the layer's features: each projected, clipped and simplified here.
+fn from_source<'a>(
+    layer: &'a Layer,
+    tile: TileId,
+    small: &mut Vec<Small>,
+    features: &mut Vec<TileFeature<'a>>,
+) {
+    let projector = tile.projector();
+    layer
+        .index
+        .for_each_in(&tile.query_bbox(), |pos, corner, upper| {
+            let feature = || &layer.features[pos as usize];
+            if layer.points_only || matches!(feature().geometry, Geometry::Point(_)) {
+                // In the tile when its position on the tile's grid is within the buffered tile,
+                // edges included, as PostGIS's ST_AsMVTGeom decides.
+                let pt = snap(projector.project(corner.x, corner.y));
+                if in_buffered_tile(pt) {
+                    small.push(Small {
+                        pos,
+                        cell: cell_index(pt),
+                        geometry: SmallGeometry::Point(pt),
+                    });
+                }
+                return;
             }
-            return;
-        }
-        let feature = feature();
+            let feature = feature();
+            if collapses_to_one_point(&feature.geometry, &projector, corner, upper) {
+                return;
+            }
+            let mut parts = Parts::default();
+            collect(&feature.geometry, &projector, CLIP, &mut parts);
+            sort_parts(layer, pos, parts, small, features);
+        });
+}
+
+/// Cuts the tile from a level of the layer's shape pyramid: shapes already projected and
+/// simplified for this zoom, translated to the tile, clipped and snapped.
+fn from_shapes<'a>(
+    layer: &'a Layer,
+    tile: TileId,
+    level: &super::shapes::Level,
+    small: &mut Vec<Small>,
+    features: &mut Vec<TileFeature<'a>>,
+) {
+    let extent = f64::from(EXTENT);
+    let (ox, oy) = (f64::from(tile.x) * extent, f64::from(tile.y) * extent);
+    let local = |pts: &[Pt]| -> Vec<Pt> { pts.iter().map(|p| (p.0 - ox, p.1 - oy)).collect() };
+    for (pos, shape) in level.shapes_near(tile.x, tile.y, f64::from(BUFFER + 1)) {
         let mut parts = Parts::default();
-        collect(&feature.geometry, &projector, clip, &mut parts);
-        for geometry in parts.into_geometries() {
-            match geometry.small_cell() {
-                Some(cell) => small.push(Small {
-                    pos,
-                    cell,
-                    geometry: SmallGeometry::Other(geometry),
-                }),
-                None => features.push(TileFeature {
-                    id: feature.id,
-                    geometry,
-                    properties: &feature.properties,
-                    point_count: None,
-                }),
+        match shape {
+            super::shapes::Shape::Lines(lines) => {
+                for line in lines {
+                    push_line(&local(line), CLIP, true, &mut parts);
+                }
+            }
+            super::shapes::Shape::Polygons(polygons) => {
+                for rings in polygons {
+                    push_rings(rings.iter().map(|r| local(r)), CLIP, false, &mut parts);
+                }
             }
         }
-    });
+        sort_parts(layer, *pos, parts, small, features);
+    }
+}
 
+/// Puts a feature's cut geometries with the small ones (to be thinned if too many) or the
+/// others.
+fn sort_parts<'a>(
+    layer: &'a Layer,
+    pos: u32,
+    parts: Parts,
+    small: &mut Vec<Small>,
+    features: &mut Vec<TileFeature<'a>>,
+) {
+    let feature = &layer.features[pos as usize];
+    for geometry in parts.into_geometries() {
+        match geometry.small_cell() {
+            Some(cell) => small.push(Small {
+                pos,
+                cell,
+                geometry: SmallGeometry::Other(geometry),
+            }),
+            None => features.push(TileFeature {
+                id: feature.id,
+                geometry,
+                properties: &feature.properties,
+                point_count: None,
+            }),
+        }
+    }
+}
+
+/// Thins the small features if there are too many, and orders everything by feature id.
+fn finish<'a>(
+    layer: &'a Layer,
+    small: Vec<Small>,
+    mut features: Vec<TileFeature<'a>>,
+) -> TileLayer<'a> {
     // Thinned tiles tag every point with `point_count`, so styles can size clusters.
     let thinned = small.len() > MAX_POINTS_PER_TILE;
     let kept: Vec<(Small, Option<u64>)> = if thinned {
@@ -273,12 +353,13 @@ fn collect(geometry: &Geometry, projector: &Projector, clip: ClipBox, parts: &mu
                 projector.project(l.end.x, l.end.y),
             ],
             clip,
+            false,
             parts,
         ),
-        Geometry::LineString(ls) => push_line(&project_all(ls, projector), clip, parts),
+        Geometry::LineString(ls) => push_line(&project_all(ls, projector), clip, false, parts),
         Geometry::MultiLineString(mls) => {
             for ls in mls {
-                push_line(&project_all(ls, projector), clip, parts);
+                push_line(&project_all(ls, projector), clip, false, parts);
             }
         }
         Geometry::Polygon(p) => push_polygon(p, projector, clip, parts),
@@ -297,6 +378,30 @@ fn collect(geometry: &Geometry, projector: &Projector, clip: ClipBox, parts: &mu
     }
 }
 
+/// Whether every vertex of a line or polygon feature snaps to the same grid point, so that it
+/// would be dropped after all its vertices were projected, clipped and simplified: its
+/// envelope says so from two corners. (Projection and rounding are monotonic in each axis;
+/// the margin keeps a last-bit difference in `ln` or `sin` from ever mattering.) Low-zoom
+/// tiles of dense polygon layers are mostly such features.
+fn collapses_to_one_point(
+    geometry: &Geometry,
+    projector: &Projector,
+    lower: Coord,
+    upper: Coord,
+) -> bool {
+    const MARGIN: f64 = 1e-6;
+    let drawn_as_point = matches!(
+        geometry,
+        Geometry::Point(_) | Geometry::MultiPoint(_) | Geometry::GeometryCollection(_)
+    );
+    if drawn_as_point {
+        return false;
+    }
+    let (x0, y0) = projector.project(lower.x, upper.y);
+    let (x1, y1) = projector.project(upper.x, lower.y);
+    snap((x0 - MARGIN, y0 - MARGIN)) == snap((x1 + MARGIN, y1 + MARGIN))
+}
+
 fn push_point(p: Pt, parts: &mut Parts) {
     let p = snap(p);
     if in_buffered_tile(p) {
@@ -308,7 +413,8 @@ fn snap(p: Pt) -> IPt {
     (p.0.round() as i32, p.1.round() as i32)
 }
 
-fn simplify(pts: Vec<Pt>) -> Vec<Pt> {
+/// Visvalingam–Whyatt at [`SIMPLIFY_AREA`] square tile units.
+pub(crate) fn simplify(pts: Vec<Pt>) -> Vec<Pt> {
     if pts.len() <= 2 {
         return pts;
     }
@@ -332,12 +438,24 @@ fn snap_dedup(pts: &[Pt]) -> Vec<IPt> {
     out
 }
 
-fn push_line(pts: &[Pt], clip: ClipBox, parts: &mut Parts) {
+/// Whether `pts` snaps to fewer than `needed` distinct grid points in a row (for a closed
+/// ring, `needed` 3, its closing point not counted): what cutting would drop.
+pub(crate) fn collapses(pts: &[Pt], needed: usize) -> bool {
+    let mut snapped = snap_dedup(pts);
+    if needed >= 3 && snapped.len() > 1 && snapped.first() == snapped.last() {
+        snapped.pop();
+    }
+    snapped.len() < needed
+}
+
+/// Clips a line (simplifying each piece unless it was simplified already) and snaps it.
+fn push_line(pts: &[Pt], clip: ClipBox, simplified: bool, parts: &mut Parts) {
     if pts.len() < 2 || clip.misses(pts) {
         return;
     }
     for part in clip_line(pts, clip) {
-        let snapped = snap_dedup(&simplify(part));
+        let part = if simplified { part } else { simplify(part) };
+        let snapped = snap_dedup(&part);
         if snapped.len() >= 2 {
             parts.lines.push(snapped);
         }
@@ -345,17 +463,32 @@ fn push_line(pts: &[Pt], clip: ClipBox, parts: &mut Parts) {
 }
 
 fn push_polygon(polygon: &geo::Polygon, projector: &Projector, clip: ClipBox, parts: &mut Parts) {
-    let exterior = project_all(polygon.exterior(), projector);
+    let rings = std::iter::once(polygon.exterior())
+        .chain(polygon.interiors())
+        .map(|ring| project_all(ring, projector));
+    push_rings(rings, clip, true, parts);
+}
+
+/// Cuts one polygon given as projected rings, exterior first (simplifying them unless they
+/// were simplified already); nothing if its exterior collapses.
+fn push_rings(
+    mut rings: impl Iterator<Item = Vec<Pt>>,
+    clip: ClipBox,
+    simplify: bool,
+    parts: &mut Parts,
+) {
+    let Some(exterior) = rings.next() else {
+        return;
+    };
     if exterior.len() < 4 || clip.misses(&exterior) {
         return;
     }
-    let Some(exterior) = tile_ring(&exterior, clip, true) else {
+    let Some(exterior) = tile_ring(&exterior, clip, true, simplify) else {
         return;
     };
     parts.polygons.push(exterior);
-    for hole in polygon.interiors() {
-        let hole = project_all(hole, projector);
-        if let Some(ring) = tile_ring(&hole, clip, false) {
+    for hole in rings {
+        if let Some(ring) = tile_ring(&hole, clip, false, simplify) {
             parts.polygons.push(ring);
         }
     }
@@ -363,7 +496,7 @@ fn push_polygon(polygon: &geo::Polygon, projector: &Projector, clip: ClipBox, pa
 
 /// Clips, simplifies and snaps a ring; `None` if it collapses to nothing. The result is
 /// open (no closing point: MVT's ClosePath closes it) and wound as MVT 2.1 requires.
-fn tile_ring(ring: &[Pt], clip: ClipBox, exterior: bool) -> Option<Vec<IPt>> {
+fn tile_ring(ring: &[Pt], clip: ClipBox, exterior: bool, simplify: bool) -> Option<Vec<IPt>> {
     let mut clipped = clip_ring(ring, clip);
     if clipped.len() < 3 {
         return None;
@@ -371,7 +504,12 @@ fn tile_ring(ring: &[Pt], clip: ClipBox, exterior: bool) -> Option<Vec<IPt>> {
     if clipped.first() != clipped.last() {
         clipped.push(clipped[0]);
     }
-    let mut snapped = snap_dedup(&simplify(clipped));
+    let clipped = if simplify {
+        self::simplify(clipped)
+    } else {
+        clipped
+    };
+    let mut snapped = snap_dedup(&clipped);
     if snapped.len() > 1 && snapped.first() == snapped.last() {
         snapped.pop();
     }
@@ -447,7 +585,7 @@ mod tests {
             max: 4160.0,
         };
         let tiny = [(10.1, 10.1), (10.2, 10.1), (10.2, 10.2), (10.1, 10.1)];
-        assert_eq!(tile_ring(&tiny, clip, true), None);
+        assert_eq!(tile_ring(&tiny, clip, true, true), None);
     }
 
     #[test]
@@ -463,9 +601,9 @@ mod tests {
             (100.0, 0.0),
             (0.0, 0.0),
         ];
-        let ext = tile_ring(&square, clip, true).expect("square survives");
+        let ext = tile_ring(&square, clip, true, true).expect("square survives");
         assert!(signed_area2(&ext) > 0);
-        let hole = tile_ring(&square, clip, false).expect("square survives");
+        let hole = tile_ring(&square, clip, false, true).expect("square survives");
         assert!(signed_area2(&hole) < 0);
     }
 

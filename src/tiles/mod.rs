@@ -7,6 +7,7 @@ pub mod cut;
 pub mod encode;
 pub mod http;
 pub mod pyramid;
+pub mod shapes;
 
 use crate::index::BBox;
 

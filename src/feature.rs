@@ -16,6 +16,22 @@ pub enum Value {
     String(Arc<str>),
 }
 
+/// As in [`Value::to_json`], without building a JSON tree: pages of features are written
+/// straight to text.
+impl serde::Serialize for Value {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Null => serializer.serialize_unit(),
+            Value::Bool(b) => serializer.serialize_bool(*b),
+            Value::Int(i) => serializer.serialize_i64(*i),
+            // JSON has no NaN or infinity: null, as `to_json` says.
+            Value::Float(f) if f.is_finite() => serializer.serialize_f64(*f),
+            Value::Float(_) => serializer.serialize_unit(),
+            Value::String(s) => serializer.serialize_str(s),
+        }
+    }
+}
+
 impl Value {
     pub fn to_json(&self) -> serde_json::Value {
         match self {

@@ -442,9 +442,12 @@ fn items_page(layer: &Layer, query: &ItemsQuery, base: &str) -> String {
     let limit = query.page_size();
     let start = query.offset.min(matched.len());
     let page = &matched[start..start.saturating_add(limit).min(matched.len())];
-    let features: Vec<Json> = page
+    let features: Vec<output::FeatureOut> = page
         .iter()
-        .map(|p| output::feature_json(layer, &layer.features[*p as usize]))
+        .map(|p| output::FeatureOut {
+            layer,
+            feature: &layer.features[*p as usize],
+        })
         .collect();
     let mut links = vec![
         page_link(&items_url, query, query.offset, "self"),
@@ -466,15 +469,28 @@ fn items_page(layer: &Layer, query: &ItemsQuery, base: &str) -> String {
             "prev",
         ));
     }
-    json!({
-        "type": "FeatureCollection",
-        "numberMatched": matched.len(),
-        "numberReturned": features.len(),
-        "timeStamp": now_rfc3339(),
-        "links": links,
-        "features": features,
-    })
-    .to_string()
+    /// The page, serialised as it is (the features are never built as JSON trees).
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Page<'a> {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        number_matched: usize,
+        number_returned: usize,
+        time_stamp: String,
+        links: Vec<Json>,
+        features: Vec<output::FeatureOut<'a>>,
+    }
+    let page = Page {
+        kind: "FeatureCollection",
+        number_matched: matched.len(),
+        number_returned: features.len(),
+        time_stamp: now_rfc3339(),
+        links,
+        features,
+    };
+    // Serialising values of these types to a String cannot fail.
+    serde_json::to_string(&page).unwrap_or_default()
 }
 
 async fn item(

@@ -17,6 +17,8 @@ const CELLS_PER_TILE: i64 = EXTENT as i64 / CELL;
 /// The deepest zoom with a level; tiles beyond it are cut from the points (there are few
 /// per tile there, and clients overzoom past 14 anyway).
 pub const MAX_LEVEL: u8 = 14;
+/// A level is kept while it has at most one cell per this many points.
+const MAX_CELLS_PER_POINT_DIVISOR: usize = 2;
 /// Layers with fewer points never have a tile to thin.
 const MIN_POINTS: usize = super::cut::MAX_POINTS_PER_TILE + 1;
 
@@ -100,6 +102,13 @@ impl PointPyramid {
             levels.push(Level { cells: coarser });
         }
         levels.reverse();
+        // A level with a cell for most points thins almost nothing: a tile there is cut as
+        // fast from the points, and the level would cost 16 bytes a point. Left empty.
+        for level in &mut levels {
+            if level.cells.len() > points.len() / MAX_CELLS_PER_POINT_DIVISOR {
+                level.cells = Vec::new();
+            }
+        }
         PointPyramid { levels }
     }
 
@@ -109,9 +118,13 @@ impl PointPyramid {
     }
 
     /// The occupied cells covering `tile` and its buffer, and the points they hold; `None`
-    /// where there is no level (small layer, or deeper than [`MAX_LEVEL`]).
+    /// where there is no level (small layer, deeper than [`MAX_LEVEL`], or a zoom where
+    /// cells would be nearly as many as points).
     pub fn cells_for(&self, tile: TileId) -> Option<(Vec<Cell>, u64)> {
         let level = self.levels.get(usize::from(tile.z))?;
+        if level.cells.is_empty() {
+            return None;
+        }
         let buffer = i64::from(super::BUFFER) / CELL;
         let last = (1i64 << tile.z) * CELLS_PER_TILE - 1;
         let span = |t: u32| {
@@ -160,7 +173,8 @@ mod tests {
             .collect();
         let pyramid = PointPyramid::build(&points);
         assert_eq!(pyramid.levels.len(), usize::from(MAX_LEVEL) + 1);
-        for level in &pyramid.levels {
+        assert!(pyramid.cells() <= 2 * points.len());
+        for level in pyramid.levels.iter().filter(|l| !l.cells.is_empty()) {
             let total: u64 = level.cells.iter().map(|c| u64::from(c.count)).sum();
             assert_eq!(total, 20_000);
             assert!(level.cells.windows(2).all(|w| w[0].key < w[1].key));
@@ -175,6 +189,40 @@ mod tests {
         assert!(
             PointPyramid::build(&points[..100])
                 .cells_for(TileId { z: 0, x: 0, y: 0 })
+                .is_none()
+        );
+    }
+
+    /// Levels with a cell for more than every second point are not kept: for scattered
+    /// points the deep ones, never the coarsest.
+    #[test]
+    fn levels_with_a_cell_for_most_points_are_left_empty() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let points: Vec<(f64, f64)> = (0..5_000)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let a = (state >> 11) as f64 / (1u64 << 53) as f64;
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let b = (state >> 11) as f64 / (1u64 << 53) as f64;
+                (100.0 + a * 10.0, b * 10.0)
+            })
+            .collect();
+        let pyramid = PointPyramid::build(&points);
+        assert!(pyramid.levels[usize::from(MAX_LEVEL)].cells.is_empty());
+        assert!(!pyramid.levels[0].cells.is_empty());
+        assert!(
+            pyramid
+                .levels
+                .iter()
+                .all(|l| l.cells.len() <= points.len() / 2)
+        );
+        assert!(
+            pyramid
+                .cells_for(TileId::containing(MAX_LEVEL, points[0].0, points[0].1))
                 .is_none()
         );
     }
@@ -200,8 +248,12 @@ mod tests {
             let pyramid = PointPyramid::build(&points);
             let (lon, lat) = points[(seed as usize) % points.len()];
             let tile = TileId::containing(z, lon, lat);
-            let (cells, total) = pyramid.cells_for(tile).expect("level");
             let level = &pyramid.levels[usize::from(z)];
+            // Deep levels, with a cell for most points, are left empty: no cells there.
+            let Some((cells, total)) = pyramid.cells_for(tile) else {
+                prop_assert!(level.cells.is_empty());
+                return Ok(());
+            };
             let inside = |c: &&Cell| {
                 let (row, column) = ((c.key >> 32) as i64, (c.key & 0xffff_ffff) as i64);
                 let near = |cell: i64, t: u32| {

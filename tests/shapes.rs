@@ -151,3 +151,110 @@ fn tiles_below_the_levels_are_cut_from_the_source() {
         assert_eq!((x.id, &x.geometry), (y.id, &y.geometry));
     }
 }
+
+/// Hostile shapes through the pyramid: 300 rings of 80–120 vertices (SYNTHETIC: a seeded
+/// generator) that self-intersect, double back, repeat vertices, cross the antimeridian's
+/// neighbourhood and reach the Mercator limit, with holes and lines among them. Every level
+/// tile cuts without panicking, stays in the buffered tile and decodes.
+#[test]
+fn hostile_shapes_cut_from_levels_into_valid_tiles() {
+    use amis_webgis::catalog::{Layer, LayerMeta};
+    use amis_webgis::feature::{Feature, FeatureSet};
+    use geo::{Coord, LineString, MultiLineString, Polygon};
+
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut features = Vec::new();
+    for id in 1..=300u64 {
+        let (cx, cy) = (-179.0 + next() * 358.0, -89.0 + next() * 178.0);
+        let radius = 10f64.powf(-4.0 + next() * 5.0);
+        let n = 80 + (next() * 40.0) as usize;
+        let mut ring: Vec<Coord> = (0..n)
+            .map(|i| {
+                // Jagged, self-crossing, with repeats and spikes.
+                let angle = i as f64 * (1.0 + next() * 3.0);
+                let r = if i % 7 == 0 {
+                    radius * 3.0
+                } else {
+                    radius * next()
+                };
+                Coord {
+                    x: (cx + r * angle.cos()).clamp(-180.0, 180.0),
+                    y: (cy + r * angle.sin()).clamp(-90.0, 90.0),
+                }
+            })
+            .collect();
+        if id % 5 == 0 {
+            let repeat = ring[3];
+            ring.insert(4, repeat);
+        }
+        let geometry: geo::Geometry = if id % 4 == 0 {
+            MultiLineString(vec![LineString(ring)]).into()
+        } else {
+            let hole: Vec<Coord> = ring
+                .iter()
+                .step_by(9)
+                .map(|c| Coord {
+                    x: cx + (c.x - cx) * 0.3,
+                    y: cy + (c.y - cy) * 0.3,
+                })
+                .collect();
+            let mut closed = ring.clone();
+            closed.push(ring[0]);
+            Polygon::new(LineString(closed), vec![LineString(hole)]).into()
+        };
+        features.push(Feature {
+            id,
+            geometry,
+            properties: Vec::new(),
+        });
+    }
+    let meta: LayerMeta =
+        toml::from_str("id = \"hostile\"\ntitle = \"Hostile shapes\"").expect("meta");
+    let layer = Layer::build(
+        meta,
+        FeatureSet {
+            features,
+            ..FeatureSet::default()
+        },
+        1,
+    );
+    assert!(layer.shapes.level(0).is_some(), "the layer has levels");
+    let (mut cut, mut drawn) = (0, 0);
+    for z in 0..=amis_webgis::tiles::shapes::MAX_LEVEL {
+        if layer.shapes.level(z).is_none() {
+            continue;
+        }
+        let n = 1u32 << z;
+        for i in 0..40u32 {
+            let tile = TileId {
+                z,
+                x: (i * 7919) % n,
+                y: (i * 104_729) % n,
+            };
+            let from_level = cut_layer(&layer, tile);
+            drawn += from_level.features.len();
+            let (min, max) = (-(BUFFER as i32), (EXTENT + BUFFER) as i32);
+            for feature in &from_level.features {
+                if let TileGeometry::Polygons(p) | TileGeometry::Lines(p) = &feature.geometry {
+                    assert!(
+                        p.iter()
+                            .flatten()
+                            .all(|&(x, y)| (min..=max).contains(&x) && (min..=max).contains(&y)),
+                        "{tile:?}: a vertex outside the buffered tile"
+                    );
+                }
+            }
+            let bytes = amis_webgis::tiles::encode::encode_tile(&[from_level]).expect("encodes");
+            common::mvt::decode(&bytes).expect("a valid tile");
+            cut += 1;
+        }
+    }
+    assert!(cut >= 40, "{cut} tiles cut from levels");
+    assert!(drawn >= 100, "{drawn} features drawn from levels");
+}

@@ -16,15 +16,13 @@ pub enum Value {
     String(Arc<str>),
 }
 
-/// As in [`Value::to_json`], without building a JSON tree: pages of features are written
-/// straight to text.
+/// A property value as JSON: non-finite numbers, which JSON cannot hold, as `null`.
 impl serde::Serialize for Value {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Value::Null => serializer.serialize_unit(),
             Value::Bool(b) => serializer.serialize_bool(*b),
             Value::Int(i) => serializer.serialize_i64(*i),
-            // JSON has no NaN or infinity: null, as `to_json` says.
             Value::Float(f) if f.is_finite() => serializer.serialize_f64(*f),
             Value::Float(_) => serializer.serialize_unit(),
             Value::String(s) => serializer.serialize_str(s),
@@ -33,16 +31,9 @@ impl serde::Serialize for Value {
 }
 
 impl Value {
+    /// The value as a JSON tree (see its `Serialize`).
     pub fn to_json(&self) -> serde_json::Value {
-        match self {
-            Value::Null => serde_json::Value::Null,
-            Value::Bool(b) => (*b).into(),
-            Value::Int(i) => (*i).into(),
-            Value::Float(f) => serde_json::Number::from_f64(*f)
-                .map(serde_json::Value::Number)
-                .unwrap_or(serde_json::Value::Null),
-            Value::String(s) => serde_json::Value::String(s.to_string()),
-        }
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
     }
 
     /// The text a client would write in a query string for this value, used by

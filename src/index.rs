@@ -88,15 +88,13 @@ impl SpatialIndex {
         hits
     }
 
-    /// Visits the positions intersecting `bbox`, with each envelope's lower and upper corners,
-    /// in the tree's own (deterministic) order, without collecting or sorting. For a point the
-    /// corner is the point itself, so dense point tiles never touch the feature array; for
-    /// other shapes the envelope tells what is too small to draw before any vertex is read.
-    pub fn for_each_in(&self, bbox: &BBox, mut visit: impl FnMut(u32, Coord, Coord)) {
+    /// Visits the positions intersecting `bbox`, with each envelope's lower corner, in the
+    /// tree's own (deterministic) order, without collecting or sorting. For a point the
+    /// corner is the point itself, so dense point tiles never touch the feature array.
+    pub fn for_each_in(&self, bbox: &BBox, mut visit: impl FnMut(u32, Coord)) {
         for env in bbox.envelopes() {
             for entry in self.tree.locate_in_envelope_intersecting(&env) {
-                let rect = entry.geom();
-                visit(entry.data, rect.lower(), rect.upper());
+                visit(entry.data, entry.geom().lower());
             }
         }
     }

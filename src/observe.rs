@@ -116,6 +116,17 @@ pub fn record_request(
     });
 }
 
+/// Records one tile's cut-and-encode time under its zoom, through handles made once per zoom
+/// (as for requests: no label lookup per tile).
+pub fn record_render(zoom: u8, seconds: f64) {
+    const ZOOMS: usize = crate::tiles::MAX_ZOOM as usize + 1;
+    static BY_ZOOM: [OnceLock<metrics::Histogram>; ZOOMS] = [const { OnceLock::new() }; ZOOMS];
+    if let Some(slot) = BY_ZOOM.get(usize::from(zoom)) {
+        slot.get_or_init(|| histogram!("amis_tile_render_seconds", "zoom" => zoom.to_string()))
+            .record(seconds);
+    }
+}
+
 /// `GET /metrics`: the Prometheus text exposition format.
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let snapshot = state.catalog.snapshot();

@@ -86,7 +86,7 @@ fn label_points(layer: &Layer) -> Json {
         .label_points
         .iter()
         .map(|p| {
-            json!({ "type": "Feature", "properties": { "name": p.name.to_json(), "asean": p.asean },
+            json!({ "type": "Feature", "properties": { "name": p.name, "asean": p.asean },
                      "geometry": { "type": "Point", "coordinates": [p.x, p.y] } })
         })
         .collect();

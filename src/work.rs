@@ -132,9 +132,9 @@ impl Work {
         T: Send + 'static,
     {
         if class == WorkClass::Upload {
-            return self.run_unbounded(class, job).await;
+            return self.run_untimed(class, job).await;
         }
-        match tokio::time::timeout(self.timeout, self.run_unbounded(class, job)).await {
+        match tokio::time::timeout(self.timeout, self.run_untimed(class, job)).await {
             Ok(done) => done,
             Err(_) => {
                 metrics::counter!("amis_timeouts_total").increment(1);
@@ -143,7 +143,9 @@ impl Work {
         }
     }
 
-    async fn run_unbounded<T, F>(&self, class: WorkClass, job: F) -> Result<T, ApiError>
+    /// [`Work::run`] without the timeout: uploads have their own (the body's arrival), and
+    /// publishing a file once it is in must not be cut short.
+    async fn run_untimed<T, F>(&self, class: WorkClass, job: F) -> Result<T, ApiError>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,

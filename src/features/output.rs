@@ -4,23 +4,15 @@ use std::io::Write;
 
 use flatgeobuf::{ColumnType, FgbCrs, FgbWriter, FgbWriterOptions, GeometryType};
 use geozero::{ColumnValue, PropertyProcessor};
-use serde_json::{Map, Value as Json, json};
+use serde_json::Value as Json;
 
 use crate::catalog::Layer;
 use crate::feature::{Feature, FieldType, Value};
 
 /// One GeoJSON Feature (RFC 7946); `links` are added by the caller where wanted.
 pub fn feature_json(layer: &Layer, feature: &Feature) -> Json {
-    let mut properties = Map::with_capacity(layer.fields.len());
-    for (field, value) in layer.fields.iter().zip(&feature.properties) {
-        properties.insert(field.name.clone(), value.to_json());
-    }
-    json!({
-        "type": "Feature",
-        "id": feature.id,
-        "geometry": geojson::Geometry::new(geojson::Value::from(&feature.geometry)),
-        "properties": properties,
-    })
+    // Through the same serialisation as pages of features, so a feature is written one way.
+    serde_json::to_value(FeatureOut { layer, feature }).unwrap_or(Json::Null)
 }
 
 /// [`feature_json`] as a serialisable view, for pages of features written straight to text

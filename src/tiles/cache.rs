@@ -13,10 +13,9 @@ pub struct EncodedTile {
     pub raw: Bytes,
     /// Empty when the tile is empty.
     pub gzip: Bytes,
-    /// Strong validator over the uncompressed bytes.
-    pub etag: String,
-    /// The same, ready to send: a cache hit builds no header.
-    pub etag_header: axum::http::HeaderValue,
+    /// Strong validator over the uncompressed bytes, ready to send: a cache hit builds no
+    /// header.
+    pub etag: axum::http::HeaderValue,
 }
 
 impl EncodedTile {
@@ -29,13 +28,12 @@ impl EncodedTile {
         };
         let etag = format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&raw));
         // Hex digits in quotes are always a valid header value.
-        let etag_header = axum::http::HeaderValue::from_str(&etag)
+        let etag = axum::http::HeaderValue::from_str(&etag)
             .unwrap_or(axum::http::HeaderValue::from_static("\"0\""));
         EncodedTile {
             raw: raw.into(),
             gzip: gzip.into(),
             etag,
-            etag_header,
         }
     }
 

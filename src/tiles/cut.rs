@@ -1,7 +1,7 @@
 //! Cutting a layer into one tile: select by index, project, clip, simplify, snap to the
 //! integer grid, and drop what collapses, so the encoder only ever sees valid MVT geometry.
 
-use geo::{Coord, Geometry, LineString, SimplifyVw};
+use geo::{Geometry, LineString, SimplifyVw};
 
 use super::clip::{ClipBox, Pt, clip_line, clip_ring};
 use super::{BUFFER, EXTENT, Projector, TileId};
@@ -144,31 +144,26 @@ fn from_source<'a>(
     features: &mut Vec<TileFeature<'a>>,
 ) {
     let projector = tile.projector();
-    layer
-        .index
-        .for_each_in(&tile.query_bbox(), |pos, corner, upper| {
-            let feature = || &layer.features[pos as usize];
-            if layer.points_only || matches!(feature().geometry, Geometry::Point(_)) {
-                // In the tile when its position on the tile's grid is within the buffered tile,
-                // edges included, as PostGIS's ST_AsMVTGeom decides.
-                let pt = snap(projector.project(corner.x, corner.y));
-                if in_buffered_tile(pt) {
-                    small.push(Small {
-                        pos,
-                        cell: cell_index(pt),
-                        geometry: SmallGeometry::Point(pt),
-                    });
-                }
-                return;
+    layer.index.for_each_in(&tile.query_bbox(), |pos, corner| {
+        let feature = || &layer.features[pos as usize];
+        if layer.points_only || matches!(feature().geometry, Geometry::Point(_)) {
+            // In the tile when its position on the tile's grid is within the buffered tile,
+            // edges included, as PostGIS's ST_AsMVTGeom decides.
+            let pt = snap(projector.project(corner.x, corner.y));
+            if in_buffered_tile(pt) {
+                small.push(Small {
+                    pos,
+                    cell: cell_index(pt),
+                    geometry: SmallGeometry::Point(pt),
+                });
             }
-            let feature = feature();
-            if collapses_to_one_point(&feature.geometry, &projector, corner, upper) {
-                return;
-            }
-            let mut parts = Parts::default();
-            collect(&feature.geometry, &projector, CLIP, &mut parts);
-            sort_parts(layer, pos, parts, small, features);
-        });
+            return;
+        }
+        let feature = feature();
+        let mut parts = Parts::default();
+        collect(&feature.geometry, &projector, CLIP, &mut parts);
+        sort_parts(layer, pos, parts, small, features);
+    });
 }
 
 /// Cuts the tile from a level of the layer's shape pyramid: shapes already projected and
@@ -188,7 +183,7 @@ fn from_shapes<'a>(
         match shape {
             super::shapes::Shape::Lines(lines) => {
                 for line in lines {
-                    push_line(&local(line), CLIP, true, &mut parts);
+                    push_line(&local(line), CLIP, false, &mut parts);
                 }
             }
             super::shapes::Shape::Polygons(polygons) => {
@@ -353,13 +348,13 @@ fn collect(geometry: &Geometry, projector: &Projector, clip: ClipBox, parts: &mu
                 projector.project(l.end.x, l.end.y),
             ],
             clip,
-            false,
+            true,
             parts,
         ),
-        Geometry::LineString(ls) => push_line(&project_all(ls, projector), clip, false, parts),
+        Geometry::LineString(ls) => push_line(&project_all(ls, projector), clip, true, parts),
         Geometry::MultiLineString(mls) => {
             for ls in mls {
-                push_line(&project_all(ls, projector), clip, false, parts);
+                push_line(&project_all(ls, projector), clip, true, parts);
             }
         }
         Geometry::Polygon(p) => push_polygon(p, projector, clip, parts),
@@ -376,30 +371,6 @@ fn collect(geometry: &Geometry, projector: &Projector, clip: ClipBox, parts: &mu
             }
         }
     }
-}
-
-/// Whether every vertex of a line or polygon feature snaps to the same grid point, so that it
-/// would be dropped after all its vertices were projected, clipped and simplified: its
-/// envelope says so from two corners. (Projection and rounding are monotonic in each axis;
-/// the margin keeps a last-bit difference in `ln` or `sin` from ever mattering.) Low-zoom
-/// tiles of dense polygon layers are mostly such features.
-fn collapses_to_one_point(
-    geometry: &Geometry,
-    projector: &Projector,
-    lower: Coord,
-    upper: Coord,
-) -> bool {
-    const MARGIN: f64 = 1e-6;
-    let drawn_as_point = matches!(
-        geometry,
-        Geometry::Point(_) | Geometry::MultiPoint(_) | Geometry::GeometryCollection(_)
-    );
-    if drawn_as_point {
-        return false;
-    }
-    let (x0, y0) = projector.project(lower.x, upper.y);
-    let (x1, y1) = projector.project(upper.x, lower.y);
-    snap((x0 - MARGIN, y0 - MARGIN)) == snap((x1 + MARGIN, y1 + MARGIN))
 }
 
 fn push_point(p: Pt, parts: &mut Parts) {
@@ -438,23 +409,33 @@ fn snap_dedup(pts: &[Pt]) -> Vec<IPt> {
     out
 }
 
-/// Whether `pts` snaps to fewer than `needed` distinct grid points in a row (for a closed
-/// ring, `needed` 3, its closing point not counted): what cutting would drop.
-pub(crate) fn collapses(pts: &[Pt], needed: usize) -> bool {
+/// A closed ring rounded to the grid, without repeated points or its closing point (MVT's
+/// ClosePath closes it).
+fn snap_ring(pts: &[Pt]) -> Vec<IPt> {
     let mut snapped = snap_dedup(pts);
-    if needed >= 3 && snapped.len() > 1 && snapped.first() == snapped.last() {
+    if snapped.len() > 1 && snapped.first() == snapped.last() {
         snapped.pop();
     }
-    snapped.len() < needed
+    snapped
+}
+
+/// Whether a line snaps to a single grid point: what cutting drops.
+pub(crate) fn line_collapses(pts: &[Pt]) -> bool {
+    snap_dedup(pts).len() < 2
+}
+
+/// Whether a closed ring snaps to fewer than three grid points: what cutting drops.
+pub(crate) fn ring_collapses(pts: &[Pt]) -> bool {
+    snap_ring(pts).len() < 3
 }
 
 /// Clips a line (simplifying each piece unless it was simplified already) and snaps it.
-fn push_line(pts: &[Pt], clip: ClipBox, simplified: bool, parts: &mut Parts) {
+fn push_line(pts: &[Pt], clip: ClipBox, simplify: bool, parts: &mut Parts) {
     if pts.len() < 2 || clip.misses(pts) {
         return;
     }
     for part in clip_line(pts, clip) {
-        let part = if simplified { part } else { simplify(part) };
+        let part = if simplify { self::simplify(part) } else { part };
         let snapped = snap_dedup(&part);
         if snapped.len() >= 2 {
             parts.lines.push(snapped);
@@ -509,10 +490,7 @@ fn tile_ring(ring: &[Pt], clip: ClipBox, exterior: bool, simplify: bool) -> Opti
     } else {
         clipped
     };
-    let mut snapped = snap_dedup(&clipped);
-    if snapped.len() > 1 && snapped.first() == snapped.last() {
-        snapped.pop();
-    }
+    let mut snapped = snap_ring(&clipped);
     remove_spikes(&mut snapped);
     if snapped.len() < 3 {
         return None;

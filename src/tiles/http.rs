@@ -78,8 +78,7 @@ pub async fn tile(
                 .run(WorkClass::Render, move || {
                     let started = std::time::Instant::now();
                     let encoded = render(&layers, tile).map(EncodedTile::new);
-                    metrics::histogram!("amis_tile_render_seconds", "zoom" => tile.z.to_string())
-                        .record(started.elapsed().as_secs_f64());
+                    crate::observe::record_render(tile.z, started.elapsed().as_secs_f64());
                     encoded
                 })
                 .await?
@@ -93,7 +92,8 @@ pub async fn tile(
 }
 
 fn tile_response(tile: &EncodedTile, headers: &HeaderMap) -> Response {
-    let (status, body, encoding) = if etag_matches(headers, &tile.etag) {
+    let (status, body, encoding) = if etag_matches(headers, tile.etag.to_str().unwrap_or_default())
+    {
         (StatusCode::NOT_MODIFIED, Body::empty(), None)
     } else if tile.is_empty() {
         (StatusCode::NO_CONTENT, Body::empty(), None)
@@ -106,7 +106,7 @@ fn tile_response(tile: &EncodedTile, headers: &HeaderMap) -> Response {
     let mut response = Response::new(body);
     *response.status_mut() = status;
     let out = response.headers_mut();
-    out.insert(header::ETAG, tile.etag_header.clone());
+    out.insert(header::ETAG, tile.etag.clone());
     out.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static(TILE_CACHE_CONTROL),

@@ -20,7 +20,7 @@ use rstar::primitives::{GeomWithData, Rectangle};
 
 use super::EXTENT;
 use super::clip::Pt;
-use super::cut::{collapses, simplify};
+use super::cut::{line_collapses, ring_collapses, simplify};
 
 /// The deepest zoom that may have a level.
 pub const MAX_LEVEL: u8 = 10;
@@ -244,7 +244,7 @@ fn shapes_at_zoom(features: &[(u32, Projected)], zoom: u8) -> Vec<(u32, Shape)> 
                 let kept: Vec<Vec<Pt>> = lines
                     .iter()
                     .map(|line| simplify(scaled(line, zoom)))
-                    .filter(|line| !collapses(line, 2))
+                    .filter(|line| !line_collapses(line))
                     .collect();
                 (!kept.is_empty()).then_some(Shape::Lines(kept))
             }
@@ -254,7 +254,7 @@ fn shapes_at_zoom(features: &[(u32, Projected)], zoom: u8) -> Vec<(u32, Shape)> 
                     let mut simplified: Vec<Vec<Pt>> = Vec::with_capacity(rings.len());
                     for (i, ring) in rings.iter().enumerate() {
                         let ring = simplify(scaled(ring, zoom));
-                        if collapses(&ring, 3) {
+                        if ring_collapses(&ring) {
                             if i == 0 {
                                 break;
                             }

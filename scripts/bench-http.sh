@@ -5,7 +5,9 @@
 # 16 connections, gzip) through seeded URL lists (examples/bench_lists.rs). Prints req/s, p50,
 # p99 and bytes per request per case, then the largest tile per zoom of the 1M-point and
 # parcel layers. Needs wrk (apt-get install wrk). Against 127.0.0.1 only; DURATION seconds
-# per case (default 10).
+# per case (default 10). BASELINE=path/to/an/older/amis-webgis runs the uncached cases on that
+# build too, first, on the same lists (to compare with the figures an issue measured on its
+# own lists: build the commit it names with `git worktree add`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}
@@ -23,8 +25,9 @@ work=$(mktemp -d)
 server=""
 trap '[ -n "$server" ] && kill $server 2>/dev/null; rm -rf "$work"' EXIT
 
+BIN=./target/release/amis-webgis
 start() { # cache MiB
-  ./target/release/amis-webgis --data target/synthetic --store "$work/store" --bind "127.0.0.1:$PORT" \
+  "$BIN" --data target/synthetic --store "$work/store" --bind "127.0.0.1:$PORT" \
     --cache-mb "$1" >"$work/server.log" 2>&1 &
   server=$!
   for _ in $(seq 1 600); do grep -q "; ready" "$work/server.log" && break; sleep 0.1; done
@@ -38,16 +41,25 @@ warm() { # list: one pass, so every tile of it is cached
   while read -r path; do curl -s -o /dev/null -H 'Accept-Encoding: gzip' "$BASE$path"; done <"$lists/$1.txt"
 }
 
+uncached() {
+  start 0
+  run "occurrence tiles z6-14 (200k)" occurrences-z6-14
+  run "occurrence tiles z0-10 (200k)" occurrences-z0-10
+  run "occurrence tiles z0-14 (200k)" occurrences-z0-14
+  run "1M-point tiles z0-5" occurrences-1m-z0-5
+  run "country tiles z0-8" countries-z0-8
+  run "parcel tiles z0-14 (100k polygons)" parcels-z0-14
+  run "items, 300 bboxes, limit 100" items-bbox
+  stop
+}
+if [ -n "${BASELINE:-}" ]; then
+  echo "== uncached, baseline build $BASELINE"
+  BIN=$BASELINE
+  uncached
+  BIN=./target/release/amis-webgis
+fi
 echo "== uncached (--cache-mb 0: every request cuts, encodes and compresses its tile)"
-start 0
-run "occurrence tiles z6-14 (200k)" occurrences-z6-14
-run "occurrence tiles z0-10 (200k)" occurrences-z0-10
-run "occurrence tiles z0-14 (200k)" occurrences-z0-14
-run "1M-point tiles z0-5" occurrences-1m-z0-5
-run "country tiles z0-8" countries-z0-8
-run "parcel tiles z0-14 (100k polygons)" parcels-z0-14
-run "items, 300 bboxes, limit 100" items-bbox
-stop
+uncached
 
 echo "== cached (after one pass over each list)"
 start 1024

@@ -114,9 +114,11 @@ pub struct Layer {
     layer: VtLayer,
     key_indices: IndexMap<String>,
     value_indices: IndexMap<ValueKey>,
-    /// String values, looked up by `&str` so that a value already in the layer costs no
-    /// allocation.
-    string_indices: IndexMap<String>,
+    /// Positions of the string values in `layer.values`, hashed by their text: a value
+    /// already in the layer is found from a `&str` with no allocation, and a new one is
+    /// copied once, into the layer.
+    string_indices: hashbrown::HashTable<usize>,
+    string_hasher: foldhash::fast::RandomState,
 }
 
 /// A Feature contains map geometry with related metadata.
@@ -232,7 +234,8 @@ impl Default for Layer {
             layer,
             key_indices: IndexMap::default(),
             value_indices: IndexMap::default(),
-            string_indices: IndexMap::default(),
+            string_indices: hashbrown::HashTable::new(),
+            string_hasher: foldhash::fast::RandomState::default(),
         }
     }
 }
@@ -253,7 +256,8 @@ impl Layer {
             layer,
             key_indices: IndexMap::default(),
             value_indices: IndexMap::default(),
-            string_indices: IndexMap::default(),
+            string_indices: hashbrown::HashTable::new(),
+            string_hasher: foldhash::fast::RandomState::default(),
         }
     }
 
@@ -280,6 +284,10 @@ impl Layer {
                 GeomType::Polygon => VtGeomType::Polygon as i32,
             }),
             geometry: geom_data.into_vec(),
+            // Features of a layer mostly carry the same tags: room for as many as the last.
+            tags: Vec::with_capacity(
+                self.layer.features.last().map_or(0, |f| f.tags.len()),
+            ),
             ..Default::default()
         };
         Feature {
@@ -306,15 +314,22 @@ impl Layer {
     /// Get position of a string value in the layer values.  If the value is not
     /// found, it is added as the last value.
     fn string_pos(&mut self, value: &str) -> usize {
-        if let Some(&index) = self.string_indices.get(value) {
+        use std::hash::BuildHasher;
+        let hash = self.string_hasher.hash_one(value);
+        let values = &self.layer.values;
+        let text = |index: usize| values[index].string_value.as_deref();
+        if let Some(&index) = self.string_indices.find(hash, |&i| text(i) == Some(value)) {
             return index;
         }
-        let index = self.layer.values.len();
+        let index = values.len();
         self.layer.values.push(Value {
             string_value: Some(value.to_string()),
             ..Default::default()
         });
-        self.string_indices.insert(value.to_string(), index);
+        let (values, hasher) = (&self.layer.values, &self.string_hasher);
+        self.string_indices.insert_unique(hash, index, |&i| {
+            hasher.hash_one(values[i].string_value.as_deref().unwrap_or_default())
+        });
         index
     }
 
@@ -350,7 +365,7 @@ impl Feature {
         let num_values = self.num_values;
         self.layer.key_indices.retain(|_, idx| *idx < num_keys);
         self.layer.value_indices.retain(|_, idx| *idx < num_values);
-        self.layer.string_indices.retain(|_, idx| *idx < num_values);
+        self.layer.string_indices.retain(|idx| *idx < num_values);
         self.layer
     }
 

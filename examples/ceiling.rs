@@ -1,13 +1,23 @@
 //! The HTTP ceiling for the benchmark: an axum server with no middleware answering every GET
-//! with the same body of BYTES bytes (the mean body of the case it is compared with), as a
-//! gzipped tile. What no tile server on this machine can beat with the same driver.
+//! with a body of BYTES bytes (the mean body of the case it is compared with), as a gzipped
+//! tile. What no tile server on this machine can beat with the same driver.
 //!
-//! `cargo run --release --example ceiling -- 127.0.0.1:18099 BYTES`
+//! `cargo run --release --example ceiling -- 127.0.0.1:18099 BYTES [DISTINCT]`
+//!
+//! With DISTINCT (a count), each path gets one of that many different bodies of BYTES bytes
+//! (chosen by a hash of the path), so the bodies sent come from as much memory as a cache of
+//! that many tiles: the fixed body, always the same few kilobytes, is sent from the CPU's
+//! cache, a cache of tiles is not. The difference between the two is the price of serving
+//! different content, which no change to the server's own code can remove.
+
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 
 use axum::Router;
+use axum::extract::Request;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
+use bytes::Bytes;
 
 #[tokio::main]
 async fn main() {
@@ -17,11 +27,17 @@ async fn main() {
         .next()
         .and_then(|s| s.parse().ok())
         .unwrap_or(20 * 1024);
-    let body = bytes::Bytes::from(vec![b'x'; size]);
+    let distinct: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(1).max(1);
+    // Shared: axum clones the handler for every request.
+    let bodies: std::sync::Arc<[Bytes]> = (0..distinct)
+        .map(|i| Bytes::from(vec![b'a' + (i % 26) as u8; size]))
+        .collect();
     let app = Router::new().route(
         "/{*path}",
-        get(move || {
-            let body = body.clone();
+        get(move |request: Request| {
+            let hasher = BuildHasherDefault::<DefaultHasher>::default();
+            let which = hasher.hash_one(request.uri().path()) as usize % bodies.len();
+            let body = bodies[which].clone();
             async move {
                 (
                     [

@@ -2,7 +2,9 @@
 # The side-by-side HTTP benchmark: this server on the bundled data and the SYNTHETIC layers
 # (200k and 1M points, 100k parcels), cached and uncached, and the HTTP ceiling (a
 # middleware-free axum handler with the same mean body), driven by wrk (2 threads,
-# 16 connections, gzip) through seeded URL lists (examples/bench_lists.rs). Prints req/s, p50,
+# 16 connections, gzip) through seeded URL lists (examples/bench_lists.rs). The ceiling runs
+# twice: with one fixed body (the issue's definition) and with one body per distinct URL of
+# the list (the memory a cache of those tiles is sent from). Prints req/s, p50,
 # p99 and bytes per request per case, then the largest tile per zoom of the 1M-point and
 # parcel layers. Needs wrk (apt-get install wrk). Against 127.0.0.1 only; DURATION seconds
 # per case (default 10). BASELINE=path/to/an/older/amis-webgis runs the uncached cases on that
@@ -71,12 +73,17 @@ mean=$(wrk -t1 -c1 -d2s -s scripts/bench.lua "$BASE" -- "$lists/occurrences-z6-1
 echo "  resident memory: $(grep -E 'VmRSS|VmHWM' /proc/$server/status | tr -s ' \t' ' ' | tr '\n' ' ')"
 stop
 
-echo "== ceiling: a fixed ${mean}-byte body from a middleware-free axum handler"
-./target/release/examples/ceiling "127.0.0.1:$CEILING_PORT" "$mean" >/dev/null 2>&1 &
-ceiling=$!
-sleep 0.5
-run "fixed body, same list" occurrences-z6-14 "http://127.0.0.1:$CEILING_PORT"
-kill $ceiling
+echo "== ceiling: ${mean}-byte bodies from a middleware-free axum handler"
+distinct=$(sort -u "$lists/occurrences-z6-14.txt" | wc -l)
+for bodies in 1 "$distinct"; do
+  ./target/release/examples/ceiling "127.0.0.1:$CEILING_PORT" "$mean" "$bodies" >/dev/null 2>&1 &
+  ceiling=$!
+  sleep 0.5
+  if [ "$bodies" = 1 ]; then label="fixed body, same list"; else label="$bodies distinct bodies (as cached)"; fi
+  run "$label" occurrences-z6-14 "http://127.0.0.1:$CEILING_PORT"
+  kill $ceiling
+  wait $ceiling 2>/dev/null || true
+done
 
 echo "== largest tile per zoom (bytes, uncompressed; 500 KiB = 512000)"
 start 0

@@ -44,22 +44,39 @@ impl EncodedTile {
 
 /// Identifies a tile of a particular version of its layers: a new layer version is a
 /// new key, so a replaced layer is never served from stale cache entries.
-#[derive(Clone, PartialEq, Eq, Hash)]
+///
+/// The layer list is held as its 128-bit hash rather than as text, so that looking a tile up
+/// allocates nothing (the list is only known as the request's path segment). Two lists would
+/// share a key only on a 128-bit collision.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TileKey {
-    pub layers: Arc<str>,
-    pub versions: u64,
-    pub tile: TileId,
+    layers: u128,
+    versions: u64,
+    tile: TileId,
+}
+
+impl TileKey {
+    /// The key of `tile` of the layer list `spec` (as requested: `a,b,c`) whose layers have
+    /// the given versions, in order.
+    pub fn new(spec: &str, versions: impl IntoIterator<Item = u64>, tile: TileId) -> TileKey {
+        TileKey {
+            layers: xxhash_rust::xxh3::xxh3_128(spec.as_bytes()),
+            versions: versions.into_iter().fold(0u64, |h, v| h.rotate_left(7) ^ v),
+            tile,
+        }
+    }
 }
 
 /// A size-bounded cache (bytes, not entries), or none when configured to 0.
 #[derive(Clone)]
 pub struct TileCache {
-    inner: Option<moka::sync::Cache<TileKey, Arc<EncodedTile>>>,
+    inner: Option<moka::sync::Cache<TileKey, Arc<EncodedTile>, foldhash::fast::RandomState>>,
 }
 
 impl TileCache {
     pub fn new(max_bytes: u64) -> TileCache {
         let inner = (max_bytes > 0).then(|| {
+            // Keys are hashes and tile numbers already: foldhash rather than SipHash.
             moka::sync::Cache::builder()
                 .max_capacity(max_bytes)
                 .weigher(|_k, v: &Arc<EncodedTile>| {
@@ -72,7 +89,7 @@ impl TileCache {
                         metrics::counter!("amis_tile_cache_evictions_total").increment(1);
                     }
                 })
-                .build()
+                .build_with_hasher(foldhash::fast::RandomState::default())
         });
         TileCache { inner }
     }

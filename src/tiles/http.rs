@@ -50,7 +50,8 @@ pub async fn tile(
     State(state): State<AppState>,
     Path((spec, z, x, y)): Path<(String, String, String, String)>,
     RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    // The request itself rather than a `HeaderMap`, which would be a copy of its headers.
+    request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
     reject_query(query.as_deref(), &[])?;
     let Some(y) = y.strip_suffix(".mvt").or_else(|| y.strip_suffix(".pbf")) else {
@@ -60,13 +61,7 @@ pub async fn tile(
     };
     let tile = TileId::parse(&z, &x, y)?;
     let layers = resolve_layers(&state.catalog.snapshot(), &spec)?;
-    let key = TileKey {
-        layers: spec.as_str().into(),
-        versions: layers
-            .iter()
-            .fold(0u64, |h, l| h.rotate_left(7) ^ l.version),
-        tile,
-    };
+    let key = TileKey::new(&spec, layers.iter().map(|l| l.version), tile);
     let encoded = match state.tiles.get(&key) {
         Some(hit) => hit,
         None => {
@@ -88,7 +83,7 @@ pub async fn tile(
             encoded
         }
     };
-    Ok(tile_response(&encoded, &headers))
+    Ok(tile_response(&encoded, request.headers()))
 }
 
 fn tile_response(tile: &EncodedTile, headers: &HeaderMap) -> Response {

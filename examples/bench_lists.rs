@@ -1,6 +1,8 @@
 //! Seeded URL lists for the HTTP benchmark (`scripts/bench-http.sh`): tiles where the data
-//! is (a random feature of the layer, a random zoom in the range, the tile holding it) and
-//! item bboxes around random features. Same seed, same lists.
+//! is (a random feature of the layer, a random zoom in the range, the tile holding it), tiles
+//! over the layer's extent (a random zoom, then a random tile of those covering the layer's
+//! bounding box at that zoom: what a map panning over the region asks for, empty tiles
+//! included) and item bboxes around random features. Same seed, same lists.
 //!
 //! `cargo run --release --example bench_lists -- DATA_DIR OUT_DIR`
 
@@ -80,6 +82,33 @@ fn main() {
             let z = rng.random_range(zooms.clone());
             let tile = amis_webgis::tiles::TileId::containing(z, c.x, c.y);
             writeln!(file, "/tiles/{path}/{}/{}/{}.mvt", tile.z, tile.x, tile.y).expect("write");
+        }
+    }
+    for (name, zooms) in [
+        ("occurrences-extent-z6-14", 6..=14u8),
+        ("occurrences-extent-z0-10", 0..=10),
+        ("occurrences-extent-z0-14", 0..=14),
+    ] {
+        let layer = layer("synthetic-200k");
+        let (mut west, mut south, mut east, mut north) = (180.0f64, 90.0f64, -180.0f64, -90.0f64);
+        for c in layer
+            .features
+            .iter()
+            .flat_map(|f| geo::CoordsIter::coords_iter(&f.geometry))
+        {
+            (west, south, east, north) =
+                (west.min(c.x), south.min(c.y), east.max(c.x), north.max(c.y));
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(SEED ^ fxhash(name));
+        let mut file =
+            std::fs::File::create(Path::new(&out).join(format!("{name}.txt"))).expect("list");
+        for _ in 0..PER_LIST {
+            let z = rng.random_range(zooms.clone());
+            let top_left = amis_webgis::tiles::TileId::containing(z, west, north);
+            let bottom_right = amis_webgis::tiles::TileId::containing(z, east, south);
+            let x = rng.random_range(top_left.x..=bottom_right.x);
+            let y = rng.random_range(top_left.y..=bottom_right.y);
+            writeln!(file, "/tiles/synthetic-200k/{z}/{x}/{y}.mvt").expect("write");
         }
     }
     // 300 bboxes of about 1° × 1° around random features, 100 features a page.

@@ -25,7 +25,9 @@ lists=target/bench/lists
 cargo run --release --quiet --example bench_lists -- target/synthetic "$lists" >/dev/null
 work=$(mktemp -d)
 server=""
-trap '[ -n "$server" ] && kill $server 2>/dev/null; rm -rf "$work"' EXIT
+fixed=""
+several=""
+trap 'kill $server $fixed $several 2>/dev/null; rm -rf "$work"' EXIT
 
 BIN=./target/release/amis-webgis
 start() { # cache MiB
@@ -48,6 +50,9 @@ uncached() {
   run "occurrence tiles z6-14 (200k)" occurrences-z6-14
   run "occurrence tiles z0-10 (200k)" occurrences-z0-10
   run "occurrence tiles z0-14 (200k)" occurrences-z0-14
+  run "200k over its extent, z6-14" occurrences-extent-z6-14
+  run "200k over its extent, z0-10" occurrences-extent-z0-10
+  run "200k over its extent, z0-14" occurrences-extent-z0-14
   run "1M-point tiles z0-5" occurrences-1m-z0-5
   run "country tiles z0-8" countries-z0-8
   run "parcel tiles z0-14 (100k polygons)" parcels-z0-14
@@ -71,19 +76,26 @@ run "occurrence tiles z0-10 (200k)" occurrences-z0-10
 run "country tiles z0-8" countries-z0-8
 mean=$(wrk -t1 -c1 -d2s -s scripts/bench.lua "$BASE" -- "$lists/occurrences-z6-14.txt" | awk '{for (i = 2; i <= NF; i++) if ($i == "B/req") print int($(i - 1))}')
 echo "  resident memory: $(grep -E 'VmRSS|VmHWM' /proc/$server/status | tr -s ' \t' ' ' | tr '\n' ' ')"
-stop
 
-echo "== ceiling: ${mean}-byte bodies from a middleware-free axum handler"
+# This machine's throughput drifts by a quarter within a minute, so cases run one after the
+# other do not compare: the cached server and both ceilings stay up (idle ones cost nothing)
+# and take turns, PAIRS rounds of 3 s each, and the ratios are of the same round.
 distinct=$(sort -u "$lists/occurrences-z6-14.txt" | wc -l)
-for bodies in 1 "$distinct"; do
-  ./target/release/examples/ceiling "127.0.0.1:$CEILING_PORT" "$mean" "$bodies" >/dev/null 2>&1 &
-  ceiling=$!
-  sleep 0.5
-  if [ "$bodies" = 1 ]; then label="fixed body, same list"; else label="$bodies distinct bodies (as cached)"; fi
-  run "$label" occurrences-z6-14 "http://127.0.0.1:$CEILING_PORT"
-  kill $ceiling
-  wait $ceiling 2>/dev/null || true
-done
+echo "== cached z6-14 against the ceiling (${mean}-byte bodies from a middleware-free axum handler: one fixed body, and $distinct distinct ones as the cache holds), taking turns"
+./target/release/examples/ceiling "127.0.0.1:$CEILING_PORT" "$mean" 1 >/dev/null 2>&1 &
+fixed=$!
+./target/release/examples/ceiling "127.0.0.1:$((CEILING_PORT + 1))" "$mean" "$distinct" >/dev/null 2>&1 &
+several=$!
+sleep 0.5
+turn() { wrk -t2 -c16 -d3s -s scripts/bench.lua "$1" -- "$lists/occurrences-z6-14.txt" | tail -n 1 | awk '{print $1}'; }
+for _ in $(seq 1 "${PAIRS:-5}"); do
+  echo "$(turn "$BASE") $(turn "http://127.0.0.1:$CEILING_PORT") $(turn "http://127.0.0.1:$((CEILING_PORT + 1))")"
+done | awk '{ printf "  server %6d  fixed %6d  distinct %6d req/s: %3.0f%% of fixed, %3.0f%% of distinct\n", $1, $2, $3, 100 * $1 / $2, 100 * $1 / $3 }'
+kill $fixed $several
+wait $fixed $several 2>/dev/null || true
+fixed=""
+several=""
+stop
 
 echo "== largest tile per zoom (bytes, uncompressed; 500 KiB = 512000)"
 start 0

@@ -99,6 +99,16 @@ impl SpatialIndex {
         }
     }
 
+    /// Whether any envelope intersects `bbox`: the first hit ends the search.
+    pub fn any_in(&self, bbox: &BBox) -> bool {
+        bbox.envelopes().iter().any(|env| {
+            self.tree
+                .locate_in_envelope_intersecting(env)
+                .next()
+                .is_some()
+        })
+    }
+
     pub fn len(&self) -> usize {
         self.tree.size()
     }

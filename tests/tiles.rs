@@ -370,3 +370,53 @@ async fn tilejson_describes_layers_with_absolute_urls() {
         vary(&proxied)
     );
 }
+
+/// The empty-tile shortcut (answered before the render pool) never hides content: over tiles
+/// at and around every bundled layer's features, z0–14, a tile it calls empty renders to
+/// nothing; and it does recognise most tiles that are empty.
+#[test]
+fn tiles_called_surely_empty_render_to_nothing() {
+    use amis_webgis::tiles::{TileId, is_surely_empty, render};
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(20_261_126);
+    let (mut shortcut, mut empty, mut drawn) = (0, 0, 0);
+    for layer in common::layers() {
+        let layers = std::slice::from_ref(layer);
+        for _ in 0..150 {
+            let feature = &layer.features[rng.random_range(0..layer.features.len())];
+            let c = geo::CoordsIter::coords_iter(&feature.geometry)
+                .next()
+                .expect("a position");
+            let z = rng.random_range(0..=14u8);
+            let centre = TileId::containing(z, c.x, c.y);
+            let n = 1i64 << z;
+            // The tile of the feature and the ring around it: edges and buffers included.
+            for (dx, dy) in (-1i64..=1).flat_map(|dx| (-1i64..=1).map(move |dy| (dx, dy))) {
+                let (x, y) = (i64::from(centre.x) + dx, i64::from(centre.y) + dy);
+                if !(0..n).contains(&x) || !(0..n).contains(&y) {
+                    continue;
+                }
+                let tile = TileId::parse(&z.to_string(), &x.to_string(), &y.to_string())
+                    .expect("a tile in range");
+                let bytes = render(layers, tile).expect("encodes");
+                let surely_empty = is_surely_empty(layers, tile);
+                assert!(
+                    !surely_empty || bytes.is_empty(),
+                    "{}: {tile:?} was called empty but has {} bytes",
+                    layer.meta.id,
+                    bytes.len()
+                );
+                match (bytes.is_empty(), surely_empty) {
+                    (true, true) => shortcut += 1,
+                    (true, false) => empty += 1,
+                    (false, _) => drawn += 1,
+                }
+            }
+        }
+    }
+    assert!(drawn > 1_000, "{drawn} tiles with content");
+    assert!(
+        shortcut > 4 * empty,
+        "{shortcut} empty tiles recognised, {empty} not"
+    );
+}

@@ -64,6 +64,11 @@ pub async fn tile(
     let key = TileKey::new(&spec, layers.iter().map(|l| l.version), tile);
     let encoded = match state.tiles.get(&key) {
         Some(hit) => hit,
+        None if super::is_surely_empty(&layers, tile) => {
+            let encoded = Arc::new(EncodedTile::new(Vec::new()));
+            state.tiles.insert(key, encoded.clone());
+            encoded
+        }
         None => {
             // Cutting a dense low-zoom tile takes milliseconds of CPU: keep it off the
             // async workers, within the render pool. A panic here becomes a 500 for this

@@ -165,6 +165,19 @@ impl Projector {
     }
 }
 
+/// Whether `tile` is certainly empty for `layers`: no layer shown at its zoom has a feature
+/// whose envelope reaches the tile's query box (the tile, its buffer and one unit more; the
+/// pyramids' points and shapes lie within their features' envelopes). Answers in an R-tree
+/// descent, so an empty tile (most of a map's ocean) need not wait for the render pool.
+/// `false` does not mean the tile has content.
+pub fn is_surely_empty(layers: &[std::sync::Arc<crate::catalog::Layer>], tile: TileId) -> bool {
+    let query = tile.query_bbox();
+    layers
+        .iter()
+        .filter(|l| l.meta.shown_at(tile.z))
+        .all(|l| !l.index.any_in(&query))
+}
+
 /// Cuts and encodes `layers` (one MVT layer each) for `tile`: the whole pure pipeline
 /// from in-memory features to tile bytes, before any HTTP or caching.
 pub fn render(

@@ -90,7 +90,16 @@ sleep 0.5
 turn() { wrk -t2 -c16 -d3s -s scripts/bench.lua "$1" -- "$lists/occurrences-z6-14.txt" | tail -n 1 | awk '{print $1}'; }
 for _ in $(seq 1 "${PAIRS:-5}"); do
   echo "$(turn "$BASE") $(turn "http://127.0.0.1:$CEILING_PORT") $(turn "http://127.0.0.1:$((CEILING_PORT + 1))")"
-done | awk '{ printf "  server %6d  fixed %6d  distinct %6d req/s: %3.0f%% of fixed, %3.0f%% of distinct\n", $1, $2, $3, 100 * $1 / $2, 100 * $1 / $3 }'
+done | awk '{
+  printf "  server %6d  fixed %6d  distinct %6d req/s: %3.0f%% of fixed, %3.0f%% of distinct\n", $1, $2, $3, 100 * $1 / $2, 100 * $1 / $3
+  f[NR] = 100 * $1 / $2; d[NR] = 100 * $1 / $3
+}
+function sort(a, n,   i, j, t) { for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t } }
+END {
+  n = NR; sort(f, n); sort(d, n)
+  m = int((n + 1) / 2)
+  printf "  median of the rounds: %.0f%% of the fixed body, %.0f%% of the distinct bodies\n", f[m], d[m]
+}'
 kill $fixed $several
 wait $fixed $several 2>/dev/null || true
 fixed=""

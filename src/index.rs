@@ -99,14 +99,18 @@ impl SpatialIndex {
         }
     }
 
-    /// Whether any envelope intersects `bbox`: the first hit ends the search.
-    pub fn any_in(&self, bbox: &BBox) -> bool {
-        bbox.envelopes().iter().any(|env| {
-            self.tree
-                .locate_in_envelope_intersecting(env)
-                .next()
-                .is_some()
-        })
+    /// How many envelopes intersect `bbox`, counting no further than `limit`.
+    pub fn count_in(&self, bbox: &BBox, limit: usize) -> usize {
+        let mut count = 0;
+        for env in bbox.envelopes() {
+            let left = limit.saturating_sub(count);
+            count += self
+                .tree
+                .locate_in_envelope_intersecting(&env)
+                .take(left)
+                .count();
+        }
+        count
     }
 
     pub fn len(&self) -> usize {

@@ -371,15 +371,16 @@ async fn tilejson_describes_layers_with_absolute_urls() {
     );
 }
 
-/// The empty-tile shortcut (answered before the render pool) never hides content: over tiles
-/// at and around every bundled layer's features, z0–14, a tile it calls empty renders to
-/// nothing; and it does recognise most tiles that are empty.
+/// The sizing done before a tile is cut (empty tiles answered at once, small point tiles made
+/// without the render pool) never hides content: over tiles at and around every bundled
+/// layer's features, z0–14, a tile called empty renders to nothing, one called small holds
+/// points only, no more than the limit; and most empty tiles are recognised.
 #[test]
-fn tiles_called_surely_empty_render_to_nothing() {
-    use amis_webgis::tiles::{TileId, is_surely_empty, render};
+fn tile_cost_never_calls_a_tile_with_content_empty() {
+    use amis_webgis::tiles::{SMALL_TILE_POINTS, TileCost, TileId, render, tile_cost};
     use rand::{Rng, SeedableRng};
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(20_261_126);
-    let (mut shortcut, mut empty, mut drawn) = (0, 0, 0);
+    let (mut shortcut, mut empty, mut drawn, mut small) = (0, 0, 0, 0);
     for layer in common::layers() {
         let layers = std::slice::from_ref(layer);
         for _ in 0..150 {
@@ -399,7 +400,17 @@ fn tiles_called_surely_empty_render_to_nothing() {
                 let tile = TileId::parse(&z.to_string(), &x.to_string(), &y.to_string())
                     .expect("a tile in range");
                 let bytes = render(layers, tile).expect("encodes");
-                let surely_empty = is_surely_empty(layers, tile);
+                let cost = tile_cost(layers, tile);
+                let surely_empty = cost == TileCost::Empty;
+                if cost == TileCost::Small {
+                    small += 1;
+                    let decoded = decode(&bytes);
+                    let features: usize = decoded.layers.iter().map(|l| l.features.len()).sum();
+                    assert!(features <= SMALL_TILE_POINTS, "{tile:?}: {features}");
+                    for feature in decoded.layers.iter().flat_map(|l| &l.features) {
+                        assert_eq!(feature.r#type, Some(GeomType::Point), "{tile:?}");
+                    }
+                }
                 assert!(
                     !surely_empty || bytes.is_empty(),
                     "{}: {tile:?} was called empty but has {} bytes",
@@ -415,6 +426,7 @@ fn tiles_called_surely_empty_render_to_nothing() {
         }
     }
     assert!(drawn > 1_000, "{drawn} tiles with content");
+    assert!(small > 100, "{small} small tiles");
     assert!(
         shortcut > 4 * empty,
         "{shortcut} empty tiles recognised, {empty} not"

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::cache::{EncodedTile, TileKey};
-use super::{TileId, render};
+use super::{TileCost, TileId, render};
 use crate::catalog::{Layer, Snapshot};
 use crate::error::ApiError;
 use crate::server::{AppState, accepts_gzip, base_url, etag_matches, reject_query};
@@ -64,31 +64,40 @@ pub async fn tile(
     let key = TileKey::new(&spec, layers.iter().map(|l| l.version), tile);
     let encoded = match state.tiles.get(&key) {
         Some(hit) => hit,
-        None if super::is_surely_empty(&layers, tile) => {
-            let encoded = Arc::new(EncodedTile::new(Vec::new()));
-            state.tiles.insert(key, encoded.clone());
-            encoded
-        }
         None => {
-            // Cutting a dense low-zoom tile takes milliseconds of CPU: keep it off the
-            // async workers, within the render pool. A panic here becomes a 500 for this
-            // request only.
-            let encoded = state
-                .work
-                .run(WorkClass::Render, move || {
-                    let started = std::time::Instant::now();
-                    let encoded = render(&layers, tile).map(EncodedTile::new);
-                    crate::observe::record_render(tile.z, started.elapsed().as_secs_f64());
-                    encoded
-                })
-                .await?
-                .map_err(|e| ApiError::Internal(format!("tile encoding failed: {e}")))?;
+            let encoded = match super::tile_cost(&layers, tile) {
+                TileCost::Empty => EncodedTile::new(Vec::new()),
+                // Made here, on the async worker: less work than handing it to a thread.
+                // A panic still becomes a 500 for this request only.
+                TileCost::Small => {
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| make(&layers, tile)))
+                        .map_err(|_| ApiError::Internal("a render job panicked".into()))??
+                }
+                // Cutting a dense low-zoom tile takes milliseconds of CPU: keep it off the
+                // async workers, within the render pool.
+                TileCost::Large => {
+                    state
+                        .work
+                        .run(WorkClass::Render, move || make(&layers, tile))
+                        .await??
+                }
+            };
             let encoded = Arc::new(encoded);
             state.tiles.insert(key, encoded.clone());
             encoded
         }
     };
     Ok(tile_response(&encoded, request.headers()))
+}
+
+/// Cuts, encodes and compresses a tile, timing it for `/metrics`.
+fn make(layers: &[Arc<Layer>], tile: TileId) -> Result<EncodedTile, ApiError> {
+    let started = std::time::Instant::now();
+    let encoded = render(layers, tile)
+        .map(EncodedTile::new)
+        .map_err(|e| ApiError::Internal(format!("tile encoding failed: {e}")))?;
+    crate::observe::record_render(tile.z, started.elapsed().as_secs_f64());
+    Ok(encoded)
 }
 
 fn tile_response(tile: &EncodedTile, headers: &HeaderMap) -> Response {

@@ -165,17 +165,39 @@ impl Projector {
     }
 }
 
-/// Whether `tile` is certainly empty for `layers`: no layer shown at its zoom has a feature
-/// whose envelope reaches the tile's query box (the tile, its buffer and one unit more; the
-/// pyramids' points and shapes lie within their features' envelopes). Answers in an R-tree
-/// descent, so an empty tile (most of a map's ocean) need not wait for the render pool.
-/// `false` does not mean the tile has content.
-pub fn is_surely_empty(layers: &[std::sync::Arc<crate::catalog::Layer>], tile: TileId) -> bool {
+/// What a tile will cost to make, known from an R-tree descent before cutting it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TileCost {
+    /// Certainly empty: no layer shown at the tile's zoom has a feature whose envelope
+    /// reaches the tile's query box (the tile, its buffer and one unit more; the pyramids'
+    /// points and shapes lie within their features' envelopes). Most of a map's ocean.
+    Empty,
+    /// Point layers only, with at most [`SMALL_TILE_POINTS`] points in the query box: tens
+    /// of microseconds to make, less than handing the work to another thread costs.
+    Small,
+    /// Anything else, which may take milliseconds.
+    Large,
+}
+
+/// The most points a [`TileCost::Small`] tile may reach.
+pub const SMALL_TILE_POINTS: usize = 64;
+
+/// Sizes up `tile` of `layers` before it is cut (see [`TileCost`]).
+pub fn tile_cost(layers: &[std::sync::Arc<crate::catalog::Layer>], tile: TileId) -> TileCost {
     let query = tile.query_bbox();
-    layers
-        .iter()
-        .filter(|l| l.meta.shown_at(tile.z))
-        .all(|l| !l.index.any_in(&query))
+    let mut points = 0;
+    for layer in layers.iter().filter(|l| l.meta.shown_at(tile.z)) {
+        let found = layer.index.count_in(&query, SMALL_TILE_POINTS + 1);
+        points += found;
+        if (found > 0 && !layer.points_only) || points > SMALL_TILE_POINTS {
+            return TileCost::Large;
+        }
+    }
+    if points == 0 {
+        TileCost::Empty
+    } else {
+        TileCost::Small
+    }
 }
 
 /// Cuts and encodes `layers` (one MVT layer each) for `tile`: the whole pure pipeline

@@ -187,7 +187,13 @@ pub fn tile_cost(layers: &[std::sync::Arc<crate::catalog::Layer>], tile: TileId)
     let query = tile.query_bbox();
     let mut points = 0;
     for layer in layers.iter().filter(|l| l.meta.shown_at(tile.z)) {
-        let found = layer.index.count_in(&query, SMALL_TILE_POINTS + 1);
+        // For lines and polygons, one feature in reach is enough to know.
+        let limit = if layer.points_only {
+            SMALL_TILE_POINTS + 1
+        } else {
+            1
+        };
+        let found = layer.index.count_in(&query, limit);
         points += found;
         if (found > 0 && !layer.points_only) || points > SMALL_TILE_POINTS {
             return TileCost::Large;

@@ -3,6 +3,8 @@
 //! No sockets: this is the server's own code per request, which the wrk runs of
 //! `scripts/bench-http.sh` cannot measure to better than the machine's ±15–25%.
 
+#[path = "support/ceiling.rs"]
+mod ceiling;
 mod common;
 
 use std::hint::black_box;
@@ -12,7 +14,6 @@ use amis_webgis::config::ServeArgs;
 use amis_webgis::server::{AppState, router};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use axum::response::IntoResponse;
 use criterion::{Criterion, criterion_group, criterion_main};
 use tower::ServiceExt;
 
@@ -65,23 +66,7 @@ fn bench_cached(c: &mut Criterion) {
             response.status()
         );
     }
-    let body = bytes::Bytes::from(vec![b'x'; 16 * 1024]);
-    let ceiling = axum::Router::new().route(
-        "/{*path}",
-        axum::routing::get(move || {
-            let body = body.clone();
-            async move {
-                (
-                    [
-                        (header::CONTENT_TYPE, "application/vnd.mapbox-vector-tile"),
-                        (header::CONTENT_ENCODING, "gzip"),
-                    ],
-                    body,
-                )
-                    .into_response()
-            }
-        }),
-    );
+    let ceiling = ceiling::router(16 * 1024, 1);
 
     let mut group = c.benchmark_group("cached");
     let mut next = paths.iter().cycle();

@@ -10,14 +10,8 @@
 //! cache, a cache of tiles is not. The difference between the two is the price of serving
 //! different content, which no change to the server's own code can remove.
 
-use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
-
-use axum::Router;
-use axum::extract::Request;
-use axum::http::header;
-use axum::response::IntoResponse;
-use axum::routing::get;
-use bytes::Bytes;
+#[path = "../benches/support/ceiling.rs"]
+mod ceiling;
 
 #[tokio::main]
 async fn main() {
@@ -27,30 +21,10 @@ async fn main() {
         .next()
         .and_then(|s| s.parse().ok())
         .unwrap_or(20 * 1024);
-    let distinct: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(1).max(1);
-    // Shared: axum clones the handler for every request.
-    let bodies: std::sync::Arc<[Bytes]> = (0..distinct)
-        .map(|i| Bytes::from(vec![b'a' + (i % 26) as u8; size]))
-        .collect();
-    let app = Router::new().route(
-        "/{*path}",
-        get(move |request: Request| {
-            let hasher = BuildHasherDefault::<DefaultHasher>::default();
-            let which = hasher.hash_one(request.uri().path()) as usize % bodies.len();
-            let body = bodies[which].clone();
-            async move {
-                (
-                    [
-                        (header::CONTENT_TYPE, "application/vnd.mapbox-vector-tile"),
-                        (header::CONTENT_ENCODING, "gzip"),
-                    ],
-                    body,
-                )
-                    .into_response()
-            }
-        }),
-    );
+    let distinct: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(1);
     let listener = tokio::net::TcpListener::bind(&bind).await.expect("bind");
     println!("listening on http://{bind}");
-    axum::serve(listener, app).await.expect("serve");
+    axum::serve(listener, ceiling::router(size, distinct))
+        .await
+        .expect("serve");
 }

@@ -177,6 +177,13 @@ impl Work {
             ApiError::Internal(format!("a {} job {what}", class.name()))
         })
     }
+
+    /// Runs a job of `class` too small to be worth a thread handoff where it is asked for,
+    /// with the same containment as [`Work::run`]: a panic becomes a 500 for this request.
+    pub fn run_here<T>(&self, class: WorkClass, job: impl FnOnce() -> T) -> Result<T, ApiError> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(job))
+            .map_err(|_| ApiError::Internal(format!("a {} job panicked", class.name())))
+    }
 }
 
 /// Background work yields the CPU to the async workers: on a machine with two cores and eight

@@ -68,11 +68,9 @@ pub async fn tile(
             let encoded = match super::tile_cost(&layers, tile) {
                 TileCost::Empty => EncodedTile::new(Vec::new()),
                 // Made here, on the async worker: less work than handing it to a thread.
-                // A panic still becomes a 500 for this request only.
-                TileCost::Small => {
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| make(&layers, tile)))
-                        .map_err(|_| ApiError::Internal("a render job panicked".into()))??
-                }
+                TileCost::Small => state
+                    .work
+                    .run_here(WorkClass::Render, || make(&layers, tile))??,
                 // Cutting a dense low-zoom tile takes milliseconds of CPU: keep it off the
                 // async workers, within the render pool.
                 TileCost::Large => {

@@ -219,7 +219,7 @@ async fn production_table_by_country() {
 
 #[test]
 fn a_new_geology_layer_gets_a_style_and_legend_without_editing_files() {
-    use amis_webgis::catalog::{Catalog, Layer, LayerMeta};
+    use amis_webgis::catalog::{Layer, LayerMeta};
     use amis_webgis::feature::{Feature, FeatureSet, Field, FieldType, Value};
     let square = |x: f64, y: f64| {
         geo::Polygon::new(
@@ -250,17 +250,7 @@ fn a_new_geology_layer_gets_a_style_and_legend_without_editing_files() {
     .expect("meta");
     let mut layers = common::layers().clone();
     layers.push(std::sync::Arc::new(Layer::build(meta, set, 7)));
-    let snapshot = Catalog::new(layers).snapshot();
-    let template =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/styles/default.json"))
-            .expect("template");
-    let style = amis_webgis::styles::build(
-        &template,
-        "http://x",
-        &snapshot,
-        amis_webgis::styles::Flavour::MapLibre,
-    )
-    .expect("style");
+    let style = web_map_style(layers);
     assert_eq!(
         style["sources"]["layers-mineral-occurrences"]["url"],
         "http://x/tiles/mineral-occurrences,active-faults,geology-test.json"
@@ -284,4 +274,92 @@ fn a_new_geology_layer_gets_a_style_and_legend_without_editing_files() {
         "most frequent first"
     );
     assert_eq!(fill["paint"]["fill-color"][0], "match");
+}
+
+/// A server holding only some layers (started without the bundled basemap, say, with an
+/// agency's upload) gets a style naming only sources and layers it serves: MapLibre refuses
+/// a whole style that names a missing source, and would draw nothing, not even the upload.
+#[test]
+fn the_style_names_only_what_the_server_has() {
+    let all = common::layers().clone();
+    let pick = |ids: &[&str]| -> Vec<_> {
+        all.iter()
+            .filter(|l| ids.contains(&l.meta.id.as_str()))
+            .cloned()
+            .collect()
+    };
+    for (held, basemap_url, country_names) in [
+        (pick(&["mineral-occurrences"]), None, false),
+        (
+            pick(&["mineral-occurrences", "rivers", "places"]),
+            Some("http://x/tiles/rivers,places.json"),
+            false,
+        ),
+        (
+            pick(&["mineral-occurrences", "world-countries-50m"]),
+            Some("http://x/tiles/world-countries-50m.json"),
+            true,
+        ),
+    ] {
+        assert!(held.iter().any(|l| l.meta.id == "mineral-occurrences"));
+        let style = web_map_style(held.clone());
+        let ids: Vec<&str> = held.iter().map(|l| l.meta.id.as_str()).collect();
+        assert_eq!(
+            style["sources"]["basemap"]["url"].as_str(),
+            basemap_url,
+            "{ids:?}"
+        );
+        let sources = style["sources"].as_object().expect("sources");
+        for (name, source) in sources {
+            if let Some(url) = source["url"].as_str() {
+                let listed = url
+                    .strip_prefix("http://x/tiles/")
+                    .and_then(|u| u.strip_suffix(".json"))
+                    .expect("tile source URL");
+                for id in listed.split(',') {
+                    assert!(ids.contains(&id), "{name} lists {id}, not held: {ids:?}");
+                }
+            }
+        }
+        let layers = style["layers"].as_array().expect("layers");
+        for layer in layers {
+            if let Some(source) = layer["source"].as_str() {
+                assert!(
+                    sources.contains_key(source),
+                    "{} uses {source}",
+                    layer["id"]
+                );
+                if let Some(source_layer) = layer["source-layer"].as_str() {
+                    let url = sources[source]["url"].as_str().unwrap_or_default();
+                    assert!(url.contains(source_layer), "{} in {url}", layer["id"]);
+                }
+            }
+        }
+        assert_eq!(
+            layers.iter().any(|l| l["id"] == "country-names"),
+            country_names,
+            "{ids:?}"
+        );
+        assert!(
+            layers
+                .iter()
+                .any(|l| l["source"] == "layers-mineral-occurrences" && l["type"] == "circle"),
+            "the occurrences are drawn"
+        );
+    }
+}
+
+/// The web map's style for a catalog of these layers, with links to `http://x`.
+fn web_map_style(layers: Vec<std::sync::Arc<amis_webgis::catalog::Layer>>) -> serde_json::Value {
+    let snapshot = amis_webgis::catalog::Catalog::new(layers).snapshot();
+    let template =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/styles/default.json"))
+            .expect("template");
+    amis_webgis::styles::build(
+        &template,
+        "http://x",
+        &snapshot,
+        amis_webgis::styles::Flavour::MapLibre,
+    )
+    .expect("style")
 }

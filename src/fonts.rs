@@ -5,7 +5,9 @@
 
 use std::io::Read;
 
-use axum::extract::{Path, RawQuery};
+use axum::extract::RawQuery;
+
+use crate::params::Path;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::Embed;

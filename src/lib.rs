@@ -16,6 +16,7 @@ pub mod fonts;
 pub mod gzip;
 pub mod index;
 pub mod observe;
+pub mod params;
 pub mod production;
 pub mod protocol;
 pub mod publish;

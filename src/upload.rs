@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use axum::body::Body;
-use axum::extract::{FromRequestParts, Path, RawQuery, State};
+use axum::extract::{FromRequestParts, RawQuery, State};
+
+use crate::params::Path;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -43,9 +45,7 @@ const UPLOAD_PARAMS: [&str; 12] = [
 
 /// The layer id every write names, checked before anything else is looked at.
 async fn layer_id(parts: &mut Parts, state: &AppState) -> Result<String, ApiError> {
-    let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
-        .await
-        .map_err(|e| ApiError::invalid("id", e.body_text()))?;
+    let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state).await?;
     let id = params.get("id").cloned().unwrap_or_default();
     if is_valid_layer_id(&id) {
         Ok(id)

@@ -400,6 +400,16 @@ async fn every_bad_input_is_a_json_4xx() {
         ("/api/collections/%2e%2e/items".into(), missing, ".."),
         ("/api/collections/lakes%0a/items".into(), missing, "lakes"),
         ("/nowhere".into(), missing, "nowhere"),
+        // A path segment that is not UTF-8 once decoded, on every route with parameters.
+        ("/api/collections/%FF".into(), bad, "UTF-8"),
+        ("/api/collections/%FF/items".into(), bad, "UTF-8"),
+        ("/api/collections/%FF/items/1".into(), bad, "UTF-8"),
+        ("/api/collections/%FF/versions".into(), bad, "UTF-8"),
+        ("/tiles/%FF".into(), bad, "UTF-8"),
+        ("/tiles/lakes%FF/1/1/1.mvt".into(), bad, "UTF-8"),
+        ("/styles/%FF".into(), bad, "UTF-8"),
+        ("/fonts/%FF/0-255.pbf".into(), bad, "UTF-8"),
+        ("/assets/%FF".into(), bad, "UTF-8"),
     ];
     for (uri, status, mentions) in cases {
         let description = assert_error(&get(&uri).await, status, &uri);

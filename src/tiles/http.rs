@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{FromRequestParts, RawQuery, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -11,6 +12,7 @@ use super::cache::{EncodedTile, TileKey};
 use super::{TileCost, TileId, render};
 use crate::catalog::{Layer, Snapshot};
 use crate::error::ApiError;
+use crate::params::Path;
 use crate::server::{AppState, accepts_gzip, base_url, etag_matches, reject_query};
 use crate::tilejson;
 use crate::work::WorkClass;
@@ -46,20 +48,50 @@ pub fn resolve_layers(snapshot: &Snapshot, spec: &str) -> Result<Vec<Arc<Layer>>
     Ok(layers)
 }
 
+/// The path of a tile, `/tiles/{layers}/{z}/{x}/{y}.mvt` (or `.pbf`), checked: the layer
+/// list as written and a tile that exists at its zoom.
+pub struct TileAddress {
+    pub layers: String,
+    pub tile: TileId,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for TileAddress {
+    type Rejection = ApiError;
+
+    /// Reads the route's parameters where the router left them (borrowed, already
+    /// percent-decoded), so a cached tile's request copies one string rather than four.
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let params = crate::params::raw_path_params(parts, state).await?;
+        let (mut layers, mut z, mut x, mut y) = ("", "", "", "");
+        for (name, value) in &params {
+            match name {
+                "layers" => layers = value,
+                "z" => z = value,
+                "x" => x = value,
+                "y" => y = value,
+                _ => {}
+            }
+        }
+        let Some(y) = y.strip_suffix(".mvt").or_else(|| y.strip_suffix(".pbf")) else {
+            return Err(ApiError::NoRoute(format!(
+                "/tiles/{layers}/{z}/{x}/{y} (tiles end in .mvt)"
+            )));
+        };
+        Ok(TileAddress {
+            tile: TileId::parse(z, x, y)?,
+            layers: layers.to_string(),
+        })
+    }
+}
+
 pub async fn tile(
     State(state): State<AppState>,
-    Path((spec, z, x, y)): Path<(String, String, String, String)>,
     RawQuery(query): RawQuery,
+    TileAddress { layers: spec, tile }: TileAddress,
     // The request itself rather than a `HeaderMap`, which would be a copy of its headers.
     request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
     reject_query(query.as_deref(), &[])?;
-    let Some(y) = y.strip_suffix(".mvt").or_else(|| y.strip_suffix(".pbf")) else {
-        return Err(ApiError::NoRoute(format!(
-            "/tiles/{spec}/{z}/{x}/{y} (tiles end in .mvt)"
-        )));
-    };
-    let tile = TileId::parse(&z, &x, y)?;
     let layers = resolve_layers(&state.catalog.snapshot(), &spec)?;
     let key = TileKey::new(&spec, layers.iter().map(|l| l.version), tile);
     let encoded = match state.tiles.get(&key) {

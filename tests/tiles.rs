@@ -432,3 +432,64 @@ fn tile_cost_never_calls_a_tile_with_content_empty() {
         "{shortcut} empty tiles recognised, {empty} not"
     );
 }
+
+/// The tile route sets its CORS headers itself (the cached path is cheaper without
+/// tower-http's layer); every kind of answer must carry what the layer gives the other routes:
+/// success, a client error, a method not allowed, a preflight.
+#[tokio::test]
+async fn the_tile_route_answers_cross_origin_requests_like_every_route() {
+    let cors_headers = |reply: &common::Reply| -> Vec<(String, String)> {
+        let mut found: Vec<(String, String)> = reply
+            .headers
+            .iter()
+            .filter(|(name, _)| name.as_str().starts_with("access-control-"))
+            .map(|(name, value)| {
+                (
+                    name.to_string(),
+                    value.to_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    let ask = |method: &str, uri: &str, preflight: bool| {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("origin", "https://investor.example");
+        if preflight {
+            request = request
+                .header("access-control-request-method", "GET")
+                .header("access-control-request-headers", "if-none-match");
+        }
+        send(request.body(Body::empty()).expect("request"))
+    };
+    let tile = "/tiles/active-faults/4/12/6.mvt";
+    let other = "/tiles/active-faults.json";
+    for (method, tile_uri, other_uri, preflight, status) in [
+        ("GET", tile, other, false, StatusCode::OK),
+        (
+            "GET",
+            "/tiles/no-such-layer/4/12/6.mvt",
+            "/tiles/no-such-layer.json",
+            false,
+            StatusCode::NOT_FOUND,
+        ),
+        ("POST", tile, other, false, StatusCode::METHOD_NOT_ALLOWED),
+        ("OPTIONS", tile, other, true, StatusCode::OK),
+    ] {
+        let from_tile = ask(method, tile_uri, preflight).await;
+        let from_other = ask(method, other_uri, preflight).await;
+        assert_eq!(from_tile.status, status, "{method} {tile_uri}");
+        assert_eq!(from_other.status, status, "{method} {other_uri}");
+        let expected = cors_headers(&from_other);
+        assert!(
+            expected
+                .iter()
+                .any(|(n, v)| n == "access-control-allow-origin" && v == "*"),
+            "{method} {other_uri}: {expected:?}"
+        );
+        assert_eq!(cors_headers(&from_tile), expected, "{method} {tile_uri}");
+    }
+}

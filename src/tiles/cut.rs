@@ -2,6 +2,7 @@
 //! integer grid, and drop what collapses, so the encoder only ever sees valid MVT geometry.
 
 use geo::{Geometry, LineString, SimplifyVw};
+use smallvec::{SmallVec, smallvec};
 
 use super::clip::{ClipBox, Pt, clip_line, clip_ring};
 use super::{BUFFER, EXTENT, Projector, TileId};
@@ -34,7 +35,8 @@ pub type IPt = (i32, i32);
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum TileGeometry {
-    Points(Vec<IPt>),
+    /// Held inline when there is one (most point features): no allocation per point.
+    Points(SmallVec<[IPt; 1]>),
     Lines(Vec<Vec<IPt>>),
     /// Rings without the closing point; each exterior (positive area in tile
     /// coordinates, as MVT 2.1 defines it) is followed by its holes (negative area).
@@ -239,7 +241,7 @@ fn finish<'a>(
     features.extend(kept.into_iter().map(|(s, merged)| {
         let feature = &layer.features[s.pos as usize];
         let (geometry, point_count) = match s.geometry {
-            SmallGeometry::Point(p) => (TileGeometry::Points(vec![p]), merged),
+            SmallGeometry::Point(p) => (TileGeometry::Points(smallvec![p]), merged),
             SmallGeometry::Other(g) => (g, None),
         };
         TileFeature {
@@ -270,7 +272,7 @@ fn from_pyramid<'a>(
             };
             Some(TileFeature {
                 id: feature.id,
-                geometry: TileGeometry::Points(vec![snap(projector.project(p.x(), p.y()))]),
+                geometry: TileGeometry::Points(smallvec![snap(projector.project(p.x(), p.y()))]),
                 properties: &feature.properties,
                 point_count: Some(u64::from(cell.count)),
             })
@@ -312,7 +314,7 @@ impl Parts {
     fn into_geometries(self) -> Vec<TileGeometry> {
         let mut out = Vec::new();
         if !self.points.is_empty() {
-            out.push(TileGeometry::Points(self.points));
+            out.push(TileGeometry::Points(SmallVec::from_vec(self.points)));
         }
         if !self.lines.is_empty() {
             out.push(TileGeometry::Lines(self.lines));

@@ -12,6 +12,7 @@ pub fn encode_tile(layers: &[TileLayer]) -> Result<Vec<u8>, mvt::Error> {
     let mut tile = Tile::new(EXTENT);
     for cut in layers.iter().filter(|l| !l.features.is_empty()) {
         let mut layer = tile.create_layer(&cut.layer.meta.id);
+        layer.reserve(cut.features.len());
         for feature in &cut.features {
             let mut encoded = layer.into_feature(encode_geometry(&feature.geometry)?);
             encoded.set_id(feature.id);

@@ -41,7 +41,24 @@ proptest! {
             .filter(|(_, f)| b.intersects(&envelope(&f.geometry)))
             .map(|(i, _)| i as u32)
             .collect();
-        prop_assert_eq!(layer.index.query(&b), expected);
+        prop_assert_eq!(layer.index.query(&b), expected.clone());
+
+        // The walk tiles are cut with: every position once, with its envelope's lower corner.
+        let mut visited: Vec<(u32, (f64, f64))> = Vec::new();
+        layer.index.for_each_in(&b, |pos, corner| visited.push((pos, (corner.x, corner.y))));
+        visited.sort_by_key(|(pos, _)| *pos);
+        let corners: Vec<(u32, (f64, f64))> = expected
+            .iter()
+            .map(|&pos| {
+                let lower = envelope(&layer.features[pos as usize].geometry).min();
+                (pos, (lower.x, lower.y))
+            })
+            .collect();
+        prop_assert_eq!(visited, corners);
+        // Counting stops at its limit, and is exact below it.
+        for limit in [0, 1, 64, usize::MAX] {
+            prop_assert_eq!(layer.index.count_in(&b, limit), expected.len().min(limit));
+        }
 
         let exact: Vec<u32> = layer.features.iter().enumerate()
             .filter(|(_, f)| geometry_intersects(&f.geometry, &b))

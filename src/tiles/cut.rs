@@ -251,8 +251,35 @@ fn finish<'a>(
             point_count,
         }
     }));
-    features.sort_by_key(|f| f.id);
-    TileLayer { layer, features }
+    TileLayer {
+        layer,
+        features: in_id_order(features),
+    }
+}
+
+/// The features ordered by id, parts of one feature in the order they come (a stable sort).
+///
+/// Sorted as (id, position) pairs and then moved into place once: sorting the features
+/// themselves moved each 72-byte feature some ten times, and was half the cost of cutting a
+/// tile of points.
+fn in_id_order(features: Vec<TileFeature<'_>>) -> Vec<TileFeature<'_>> {
+    if features.is_sorted_by_key(|f| f.id) {
+        return features;
+    }
+    let mut order: Vec<(u64, u32)> = features
+        .iter()
+        .enumerate()
+        .map(|(at, f)| (f.id, at as u32))
+        .collect();
+    order.sort_unstable();
+    let mut slots: Vec<Option<TileFeature>> = features.into_iter().map(Some).collect();
+    let mut sorted = Vec::with_capacity(order.len());
+    sorted.extend(
+        order
+            .iter()
+            .filter_map(|&(_, at)| slots[at as usize].take()),
+    );
+    sorted
 }
 
 /// A thinned tile drawn from the layer's pyramid: each occupied cell's first point, with
@@ -263,23 +290,23 @@ fn from_pyramid<'a>(
     cells: &[super::pyramid::Cell],
 ) -> TileLayer<'a> {
     let projector = tile.projector();
-    let mut features: Vec<TileFeature> = cells
-        .iter()
-        .filter_map(|cell| {
-            let feature = &layer.features[cell.first as usize];
-            let Geometry::Point(p) = feature.geometry else {
-                return None;
-            };
-            Some(TileFeature {
-                id: feature.id,
-                geometry: TileGeometry::Points(smallvec![snap(projector.project(p.x(), p.y()))]),
-                properties: &feature.properties,
-                point_count: Some(u64::from(cell.count)),
-            })
+    let mut features: Vec<TileFeature> = Vec::with_capacity(cells.len());
+    features.extend(cells.iter().filter_map(|cell| {
+        let feature = &layer.features[cell.first as usize];
+        let Geometry::Point(p) = feature.geometry else {
+            return None;
+        };
+        Some(TileFeature {
+            id: feature.id,
+            geometry: TileGeometry::Points(smallvec![snap(projector.project(p.x(), p.y()))]),
+            properties: &feature.properties,
+            point_count: Some(u64::from(cell.count)),
         })
-        .collect();
-    features.sort_by_key(|f| f.id);
-    TileLayer { layer, features }
+    }));
+    TileLayer {
+        layer,
+        features: in_id_order(features),
+    }
 }
 
 /// Keeps one feature per grid cell: the one that comes first in the layer, so the choice

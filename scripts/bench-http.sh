@@ -31,6 +31,7 @@ trap 'kill $server $fixed $several 2>/dev/null; rm -rf "$work"' EXIT
 
 BIN=./target/release/amis-webgis
 start() { # cache MiB
+  : >"$work/server.log"
   "$BIN" --data target/synthetic --store "$work/store" --bind "127.0.0.1:$PORT" \
     --cache-mb "$1" >"$work/server.log" 2>&1 &
   server=$!

@@ -19,7 +19,7 @@ token="$($bin token create --store "$work/store" --agency "Memory probe" --layer
 start() {
   $bin serve --bind "127.0.0.1:$port" --store "$work/store" --data data >>"$work/server.log" 2>&1 &
   server_pid=$!
-  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && return; sleep 0.1; done
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && return; sleep 0.1; done
   echo "server did not start" >&2; exit 1
 }
 stop() { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""; rm -rf "$work/store/layers"; }

@@ -53,6 +53,8 @@ pub enum ApiError {
     InsufficientStorage,
     #[error("the server is answering as many requests as it can; retry in a moment")]
     Overloaded,
+    #[error("the server is starting and still loading its layers; retry in a few seconds")]
+    Starting,
     #[error(
         "the request took longer than {0} s and was stopped; narrow it (bbox, limit, filters) or retry"
     )]
@@ -98,6 +100,7 @@ impl ApiError {
                 (StatusCode::INSUFFICIENT_STORAGE, "InsufficientStorage")
             }
             ApiError::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "Overloaded"),
+            ApiError::Starting => (StatusCode::SERVICE_UNAVAILABLE, "Starting"),
             ApiError::Timeout(_) => (StatusCode::SERVICE_UNAVAILABLE, "Timeout"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "InternalError"),
         }
@@ -135,7 +138,8 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let this = self.with_bounded_echo();
         let (status, code) = this.status_and_code();
-        if status.is_server_error() {
+        // Refusals while starting are expected (a load balancer's probes, early clients).
+        if status.is_server_error() && !matches!(this, ApiError::Starting) {
             tracing::error!(error = %this, "request failed");
         }
         let mut body = serde_json::json!({ "code": code, "description": this.to_string() });
@@ -151,9 +155,14 @@ impl IntoResponse for ApiError {
                 .insert(axum::http::header::CONTENT_RANGE, value);
         }
         if status == StatusCode::SERVICE_UNAVAILABLE {
+            let seconds = if matches!(this, ApiError::Starting) {
+                "5"
+            } else {
+                "1"
+            };
             response.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from_static("1"),
+                axum::http::HeaderValue::from_static(seconds),
             );
         }
         if status == StatusCode::UNAUTHORIZED {

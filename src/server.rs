@@ -234,6 +234,10 @@ const SLOW: Duration = Duration::from_secs(1);
 
 /// The one middleware in front of every route, doing in one pass (one layer is cheaper than
 /// four on the cached-tile path, where it is most of the work):
+/// - until the layers are loaded, `503 Starting` with `Retry-After` (probes excepted): an
+///   empty catalog would answer "no such layer" (404s a CDN or client may cache) and an empty
+///   collection list, and an upload published during the load would be left out of the
+///   catalog the load then installs;
 /// - the global limit on requests in flight: past it `503` with `Retry-After`, at once,
 ///   instead of a queue without bound (probes excepted);
 /// - answers to HEAD and to Range requests marked not to be compressed (compression would
@@ -253,6 +257,15 @@ async fn front(State(state): State<AppState>, request: Request, next: Next) -> R
     let exempt = method == Method::HEAD || request.headers().contains_key(header::RANGE);
     let permit = if PROBES.contains(&uri.path()) {
         None
+    } else if !state.is_ready() {
+        let response = ApiError::Starting.into_response();
+        observe::record_request(
+            route.as_ref(),
+            &method,
+            503,
+            started.elapsed().as_secs_f64(),
+        );
+        return response;
     } else {
         match state.in_flight.clone().try_acquire_owned() {
             Ok(permit) => Some(permit),

@@ -290,3 +290,60 @@ async fn repeated_parameters_are_capped() {
     let one = common::get("/api/collections/mineral-occurrences/items?country=IDN&limit=1").await;
     assert_eq!(reply.json()["numberMatched"], one.json()["numberMatched"]);
 }
+
+/// While the layers load, everything but the probes is `503 Starting` with `Retry-After`:
+/// an empty catalog would answer "no such layer" (a 404 a CDN may keep) and no collections,
+/// and an upload made then would be left out of the catalog the load installs. Once ready,
+/// the same requests are answered.
+#[tokio::test]
+async fn requests_wait_for_the_layers_while_the_server_starts() {
+    let args = ServeArgs {
+        store: common::temp_store("starting"),
+        ..ServeArgs::default()
+    };
+    let state = AppState::loading(Catalog::new(Vec::new()), &args);
+    let requests = [
+        "/tiles/mineral-occurrences/4/12/7.mvt",
+        "/api/collections",
+        "/api/collections/mineral-occurrences/items?limit=1",
+        "/styles/default.json",
+        "/",
+    ];
+    for uri in requests {
+        let reply = send_to(state.clone(), get(uri)).await;
+        let description = assert_error(&reply, StatusCode::SERVICE_UNAVAILABLE, uri);
+        assert_eq!(reply.json()["code"], "Starting", "{uri}");
+        assert!(description.contains("loading"), "{uri}: {description}");
+        assert_eq!(reply.header("retry-after"), "5", "{uri}");
+    }
+    let upload = send_to(
+        state.clone(),
+        Request::put("/api/collections/idn-test")
+            .header("content-type", "application/geo+json")
+            .body(Body::from("{}"))
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(upload.status, StatusCode::SERVICE_UNAVAILABLE);
+    for probe in ["/health", "/metrics"] {
+        assert_eq!(
+            send_to(state.clone(), get(probe)).await.status,
+            StatusCode::OK,
+            "{probe}"
+        );
+    }
+    assert_eq!(
+        send_to(state.clone(), get("/ready")).await.status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+
+    state.catalog.replace_all(common::layers().clone());
+    state
+        .ready
+        .store(true, std::sync::atomic::Ordering::Release);
+    for uri in requests {
+        let reply = send_to(state.clone(), get(uri)).await;
+        assert!(reply.status.is_success(), "{uri}: {}", reply.status);
+    }
+    assert_eq!(send_to(state, get("/ready")).await.status, StatusCode::OK);
+}

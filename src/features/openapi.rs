@@ -22,7 +22,7 @@ fn with_common(mut responses: Json) -> Json {
     responses["400"] =
         error("A parameter is missing, unknown or invalid; `description` says which");
     responses["503"] = error(
-        "The server is saturated (Overloaded) or the request took too long (Timeout); retry after Retry-After seconds",
+        "The server is saturated (Overloaded), the request took too long (Timeout), or the server is still loading its layers (Starting); retry after Retry-After seconds",
     );
     responses
 }

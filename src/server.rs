@@ -255,30 +255,23 @@ async fn front(State(state): State<AppState>, request: Request, next: Next) -> R
     let method = request.method().clone();
     let uri = request.uri().clone();
     let exempt = method == Method::HEAD || request.headers().contains_key(header::RANGE);
+    // An answer given here, before any handler: counted like the others.
+    let refuse = |error: ApiError| {
+        let response = error.into_response();
+        let seconds = started.elapsed().as_secs_f64();
+        observe::record_request(route.as_ref(), &method, 503, seconds);
+        response
+    };
     let permit = if PROBES.contains(&uri.path()) {
         None
     } else if !state.is_ready() {
-        let response = ApiError::Starting.into_response();
-        observe::record_request(
-            route.as_ref(),
-            &method,
-            503,
-            started.elapsed().as_secs_f64(),
-        );
-        return response;
+        return refuse(ApiError::Starting);
     } else {
         match state.in_flight.clone().try_acquire_owned() {
             Ok(permit) => Some(permit),
             Err(_) => {
                 metrics::counter!("amis_overloaded_total").increment(1);
-                let response = ApiError::Overloaded.into_response();
-                observe::record_request(
-                    route.as_ref(),
-                    &method,
-                    503,
-                    started.elapsed().as_secs_f64(),
-                );
-                return response;
+                return refuse(ApiError::Overloaded);
             }
         }
     };

@@ -6,13 +6,12 @@
 use std::io::Read;
 
 use axum::extract::RawQuery;
-
-use crate::params::Path;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::Embed;
 
 use crate::error::ApiError;
+use crate::params::Path;
 use crate::server::{accepts_gzip, reject_query};
 
 #[derive(Embed)]

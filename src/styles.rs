@@ -35,18 +35,16 @@ pub fn build(
     flavour: Flavour,
 ) -> Result<Json, serde_json::Error> {
     let mut style: Json = serde_json::from_str(&template.replace("{base_url}", base_url))?;
-    keep_what_is_served(&mut style, base_url, snapshot);
     // Country names: one point per country of the world outlines (or, without them, of the
     // boundaries layer), inside its largest part.
     let countries = snapshot
         .get("world-countries-50m")
         .or_else(|| snapshot.layers.iter().find(|l| l.meta.kind == "boundaries"));
     if let Some(countries) = countries {
-        style["sources"][COUNTRY_LABELS] =
+        style["sources"]["country-labels"] =
             json!({ "type": "geojson", "data": label_points(countries) });
-    } else if let Some(layers) = style["layers"].as_array_mut() {
-        layers.retain(|l| l["source"] != COUNTRY_LABELS);
     }
+    keep_what_is_served(&mut style, base_url, snapshot);
     // One source for every thematic layer (a composite tile each), so the map fetches one
     // tile per place for them all rather than one per layer.
     let themes: Vec<&std::sync::Arc<Layer>> = snapshot
@@ -90,8 +88,8 @@ pub fn build(
 /// is a 404.
 fn keep_what_is_served(style: &mut Json, base_url: &str, snapshot: &Snapshot) {
     let prefix = format!("{base_url}/tiles/");
-    // What each vector source of the template can still serve, by source name.
-    let mut served: std::collections::HashMap<String, Vec<String>> = Default::default();
+    // Each source kept, with the layers it serves if it is one of this server's tile sources.
+    let mut kept: std::collections::HashMap<String, Option<Vec<String>>> = Default::default();
     if let Some(sources) = style["sources"].as_object_mut() {
         sources.retain(|name, source| {
             let Some(ids) = source["url"]
@@ -99,6 +97,7 @@ fn keep_what_is_served(style: &mut Json, base_url: &str, snapshot: &Snapshot) {
                 .and_then(|url| url.strip_prefix(&prefix))
                 .and_then(|rest| rest.strip_suffix(".json"))
             else {
+                kept.insert(name.clone(), None);
                 return true;
             };
             let present: Vec<String> = ids
@@ -110,27 +109,23 @@ fn keep_what_is_served(style: &mut Json, base_url: &str, snapshot: &Snapshot) {
                 return false;
             }
             source["url"] = json!(format!("{prefix}{}.json", present.join(",")));
-            served.insert(name.clone(), present);
+            kept.insert(name.clone(), Some(present));
             true
         });
     }
-    let sources = style["sources"].clone();
     if let Some(layers) = style["layers"].as_array_mut() {
         layers.retain(|layer| {
             let Some(source) = layer["source"].as_str() else {
                 return true; // the background
             };
-            match (served.get(source), layer["source-layer"].as_str()) {
-                (Some(ids), Some(source_layer)) => ids.iter().any(|id| id == source_layer),
-                // Sources the template defines by itself; `country-labels` is added later.
-                _ => sources.get(source).is_some() || source == COUNTRY_LABELS,
+            match (kept.get(source), layer["source-layer"].as_str()) {
+                (None, _) => false,
+                (Some(Some(ids)), Some(source_layer)) => ids.iter().any(|id| id == source_layer),
+                (Some(_), _) => true,
             }
         });
     }
 }
-
-/// The source of the country names, built from the countries layer when there is one.
-const COUNTRY_LABELS: &str = "country-labels";
 
 /// The layer's label points (see [`crate::facts::LayerFacts::label_points`]) as GeoJSON.
 fn label_points(layer: &Layer) -> Json {

@@ -8,8 +8,6 @@ use std::path::PathBuf;
 
 use axum::body::Body;
 use axum::extract::{FromRequestParts, RawQuery, State};
-
-use crate::params::Path;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -20,6 +18,7 @@ use crate::auth::{TokenRecord, TokenStore};
 use crate::catalog::{LayerMeta, is_valid_layer_id};
 use crate::error::ApiError;
 use crate::feature::abbreviate;
+use crate::params::Path;
 use crate::protocol::{FieldMapping, Kind};
 use crate::publish::{self, Intake, Outcome, UploadRequest, Uploads, storage_error};
 use crate::server::{AppState, now_rfc3339, query_params, reject_query};

@@ -3,13 +3,12 @@
 
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
-
-use crate::params::Path;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::Embed;
 
 use crate::error::ApiError;
+use crate::params::Path;
 use crate::server::{AppState, base_url, etag_matches, reject_query};
 use crate::styles;
 

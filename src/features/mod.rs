@@ -7,8 +7,6 @@ pub mod query;
 
 use axum::Router;
 use axum::extract::{RawQuery, State};
-
-use crate::params::Path;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -16,6 +14,7 @@ use serde_json::{Value as Json, json};
 
 use crate::catalog::Layer;
 use crate::error::ApiError;
+use crate::params::Path;
 use crate::server::{AppState, accepts_gzip, base_url, now_rfc3339, query_params, reject_query};
 use crate::work::WorkClass;
 use query::{CRS84, ItemsFormat, ItemsQuery};

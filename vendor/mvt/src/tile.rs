@@ -475,7 +475,6 @@ impl Feature {
         self.add_tag(key, value);
     }
 
-    /// Add a tag.
     /// The key's position in the layer, tried first where the layer's previous feature had
     /// its tag of the same rank: features of a layer mostly list the same keys in the same
     /// order, and one comparison is cheaper than hashing the key.
@@ -491,6 +490,7 @@ impl Feature {
         self.layer.key_pos(key)
     }
 
+    /// Add a tag.
     fn add_tag(&mut self, key: &str, value: Value) {
         let kidx = self.key_pos(key);
         self.feature.tags.push(kidx as u32);

@@ -37,6 +37,14 @@ impl EncodedTile {
         }
     }
 
+    /// The empty tile (most of a map's ocean), made once and shared: asked for on every
+    /// uncached empty tile, it would otherwise hash and format its ETag each time.
+    pub fn empty() -> Arc<EncodedTile> {
+        static EMPTY: std::sync::LazyLock<Arc<EncodedTile>> =
+            std::sync::LazyLock::new(|| Arc::new(EncodedTile::new(Vec::new())));
+        EMPTY.clone()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.raw.is_empty()
     }

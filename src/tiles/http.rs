@@ -98,21 +98,22 @@ pub async fn tile(
         Some(hit) => hit,
         None => {
             let encoded = match super::tile_cost(&layers, tile) {
-                TileCost::Empty => EncodedTile::new(Vec::new()),
+                TileCost::Empty => EncodedTile::empty(),
                 // Made here, on the async worker: less work than handing it to a thread.
-                TileCost::Small => state
-                    .work
-                    .run_here(WorkClass::Render, || make(&layers, tile))??,
+                TileCost::Small => Arc::new(
+                    state
+                        .work
+                        .run_here(WorkClass::Render, || make(&layers, tile))??,
+                ),
                 // Cutting a dense low-zoom tile takes milliseconds of CPU: keep it off the
                 // async workers, within the render pool.
-                TileCost::Large => {
+                TileCost::Large => Arc::new(
                     state
                         .work
                         .run(WorkClass::Render, move || make(&layers, tile))
-                        .await??
-                }
+                        .await??,
+                ),
             };
-            let encoded = Arc::new(encoded);
             state.tiles.insert(key, encoded.clone());
             encoded
         }

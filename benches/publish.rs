@@ -9,7 +9,7 @@ use amis_webgis::catalog::{Catalog, LayerMeta};
 use amis_webgis::config::ServeArgs;
 use amis_webgis::protocol::Kind;
 use amis_webgis::publish::{self, Intake, Outcome, UploadRequest, Uploads};
-use amis_webgis::source::Format;
+use amis_webgis::source::{Deadline, Format};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn bench_publish(c: &mut Criterion) {
@@ -61,6 +61,7 @@ fn bench_publish(c: &mut Criterion) {
                     kind: Some(kind),
                     intake: Intake::default(),
                     dry_run: false,
+                    deadline: Deadline::after(std::time::Duration::from_secs(600)),
                 };
                 match publish::publish(&uploads, &catalog, incoming, format, request, "bench") {
                     Ok(Outcome::Published { layer, .. }) => {

@@ -81,8 +81,9 @@ pub struct ServeArgs {
     /// 64 MiB plus 32 times its size, so a small file cannot decode to a huge layer.
     #[arg(long, env = "AMIS_MAX_LAYER_MB", default_value_t = 4096)]
     pub max_layer_mb: u64,
-    /// Seconds an upload's body may take to arrive.
-    #[arg(long, env = "AMIS_UPLOAD_TIMEOUT_SECS", default_value_t = 600)]
+    /// Seconds an upload may take from its first byte to its answer: receiving the body,
+    /// reading, checking and indexing the file (then 408 while receiving, 422 after).
+    #[arg(long, env = "AMIS_UPLOAD_TIMEOUT_SECS", default_value_t = 300)]
     pub upload_timeout_secs: u64,
     /// Versions kept per uploaded layer.
     #[arg(long, env = "AMIS_KEEP_VERSIONS", default_value_t = 5)]
@@ -122,7 +123,7 @@ impl Default for ServeArgs {
             store: PathBuf::from("./store"),
             max_upload_mb: 512,
             max_layer_mb: 4096,
-            upload_timeout_secs: 600,
+            upload_timeout_secs: 300,
             keep_versions: 5,
             trust_proxy: false,
             max_in_flight: 512,

@@ -47,6 +47,10 @@ pub enum ApiError {
     RangeNotSatisfiable(u64),
     #[error("the upload did not arrive within {0} s; nothing was changed")]
     UploadTimeout(u64),
+    #[error(
+        "reading, checking and indexing the file took longer than the {0} s an upload may take; nothing was changed"
+    )]
+    DeadlineExceeded(u64),
     #[error("{0}")]
     Conflict(String),
     #[error("the server's disk is full; nothing was changed")]
@@ -96,6 +100,7 @@ impl ApiError {
                 (StatusCode::RANGE_NOT_SATISFIABLE, "RangeNotSatisfiable")
             }
             ApiError::UploadTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "UploadTimeout"),
+            ApiError::DeadlineExceeded(_) => (StatusCode::UNPROCESSABLE_ENTITY, "DeadlineExceeded"),
             ApiError::InsufficientStorage => {
                 (StatusCode::INSUFFICIENT_STORAGE, "InsufficientStorage")
             }
@@ -110,6 +115,10 @@ impl ApiError {
 /// Most characters of a client's own input an error echoes back: enough to recognise it,
 /// never a 20,000-character id repeated into the response and the log.
 pub const MAX_ECHO: usize = 120;
+
+/// The longest description an error gives, in characters (a report, when there is one, is
+/// bounded on its own: see [`crate::protocol::MAX_REPORT_BYTES`]).
+pub const MAX_DESCRIPTION: usize = 2000;
 
 impl ApiError {
     /// The same error with the client input it echoes cut to [`MAX_ECHO`] characters.
@@ -142,7 +151,9 @@ impl IntoResponse for ApiError {
         if status.is_server_error() && !matches!(this, ApiError::Starting) {
             tracing::error!(error = %this, "request failed");
         }
-        let mut body = serde_json::json!({ "code": code, "description": this.to_string() });
+        // What a reader says about a file may quote it; no description is longer than this.
+        let description = crate::feature::abbreviate(&this.to_string(), MAX_DESCRIPTION);
+        let mut body = serde_json::json!({ "code": code, "description": description });
         if let ApiError::ProtocolViolation(report) = &this {
             body["report"] = serde_json::json!(report);
         }

@@ -191,10 +191,13 @@ pub struct FeatureSet {
     pub features: Vec<Feature>,
     /// Things the reader tolerated but the data's owner should hear about.
     pub warnings: Vec<String>,
-    /// Features left out because their geometry is unusable: (1-based position, reason).
-    pub invalid: Vec<(u64, String)>,
+    /// Features left out because their geometry is unusable.
+    pub invalid: Invalid,
     /// The CRS the features were reprojected from, when the file was not in WGS 84.
     pub crs: Option<String>,
+    /// The memory the reader charged for these features (geometry, property slots,
+    /// distinct text, index entries): what the layer costs once decoded.
+    pub decoded_bytes: u64,
 }
 
 impl FeatureSet {
@@ -203,20 +206,82 @@ impl FeatureSet {
     }
 }
 
+/// Features left out of a file because their geometry is unusable: the first
+/// [`Invalid::KEPT`] by position with their reasons (each cut to [`Invalid::REASON_CHARS`]),
+/// and how many there were in all. Bounded, so a file of twenty million bad rows costs no
+/// more memory than one of a hundred.
+#[derive(Debug, Clone, Default)]
+pub struct Invalid {
+    first: Vec<(u64, String)>,
+    total: usize,
+}
+
+impl Invalid {
+    /// How many invalid features are kept with their reasons.
+    pub const KEPT: usize = 100;
+    /// The longest reason kept, in characters.
+    pub const REASON_CHARS: usize = 200;
+
+    /// Records the feature at 1-based `position`, keeping it only if it is among the first
+    /// [`Invalid::KEPT`] positions seen so far.
+    pub fn push(&mut self, position: u64, reason: &str) {
+        self.total += 1;
+        if self.first.len() == Self::KEPT
+            && self.first.last().is_some_and(|(last, _)| *last < position)
+        {
+            return;
+        }
+        let at = self.first.partition_point(|(p, _)| *p < position);
+        self.first
+            .insert(at, (position, abbreviate(reason, Self::REASON_CHARS)));
+        self.first.truncate(Self::KEPT);
+    }
+
+    /// The first features by position, with their reasons.
+    pub fn first(&self) -> &[(u64, String)] {
+        &self.first
+    }
+
+    /// How many features were left out in all.
+    pub fn total(&self) -> usize {
+        self.total
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+}
+
 /// Deduplicates property strings so a million features share a few hundred allocations.
+/// It counts the bytes it holds, so a reader can charge a file's text to its memory budget.
 #[derive(Default)]
 pub struct StringInterner {
     seen: std::collections::HashSet<Arc<str>>,
+    held_bytes: u64,
 }
 
 impl StringInterner {
+    /// What one distinct string costs beyond its text: the `Arc` counts and the set's slot.
+    pub const OVERHEAD: u64 = 48;
+
     pub fn intern(&mut self, s: &str) -> Arc<str> {
         if let Some(existing) = self.seen.get(s) {
             return existing.clone();
         }
         let shared: Arc<str> = Arc::from(s);
+        self.held_bytes += s.len() as u64 + Self::OVERHEAD;
         self.seen.insert(shared.clone());
         shared
+    }
+
+    /// Whether `s` is held already (interning it again costs nothing).
+    pub fn holds(&self, s: &str) -> bool {
+        self.seen.contains(s)
+    }
+
+    /// The bytes of every distinct string interned so far, with their overhead.
+    pub fn held_bytes(&self) -> u64 {
+        self.held_bytes
     }
 }
 

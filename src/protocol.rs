@@ -15,6 +15,19 @@ use crate::vocab;
 
 /// How many errors, and how many warnings, a report lists in full; totals are always given.
 pub const MAX_REPORTED: usize = 100;
+/// How many distinct corrections (`field`, `from`, `to`) a report lists; the rest are
+/// counted together per field.
+pub const MAX_NORMALISATIONS: usize = 100;
+/// The most characters of a value a report quotes.
+pub const MAX_QUOTED: usize = 200;
+/// The largest report, serialised: past it the last problems listed are left out (the
+/// totals stay), so no answer about a file exceeds 64 KiB.
+pub const MAX_REPORT_BYTES: usize = 60 << 10;
+
+/// A value as a report quotes it: in quotes, escaped, cut to [`MAX_QUOTED`] characters.
+fn quote(text: &str) -> String {
+    format!("{:?}", crate::feature::abbreviate(text, MAX_QUOTED))
+}
 
 /// Accepted values of the optional `status` of an occurrence.
 pub const STATUSES: &[&str] = &[
@@ -210,11 +223,51 @@ pub struct Report {
     /// The CRS the file was reprojected from, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub crs: Option<String>,
+    /// Problems listed that were left out to keep the report under [`MAX_REPORT_BYTES`].
+    #[serde(rename = "problemsLeftOut", skip_serializing_if = "is_zero")]
+    pub problems_left_out: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Report {
     pub fn is_valid(&self) -> bool {
         self.errors == 0
+    }
+
+    /// Leaves out the last problems listed until the report serialises to at most `max`
+    /// bytes (errors are listed before warnings, so warnings go first).
+    pub fn fit(&mut self, max: usize) {
+        let size = |r: &Report| serde_json::to_vec(r).map_or(0, |v| v.len());
+        while size(self) > max && !self.problems.is_empty() {
+            let drop = self.problems.len().div_ceil(4);
+            self.problems.truncate(self.problems.len() - drop);
+            self.problems_left_out += drop;
+        }
+    }
+
+    /// Adds an error about the file as a whole (a check made after the report was drawn up).
+    pub fn add_error(&mut self, field: Option<&str>, reason: String) {
+        self.errors += 1;
+        self.valid = false;
+        let at = self
+            .problems
+            .iter()
+            .position(|p| p.severity == Severity::Warning)
+            .unwrap_or(self.problems.len());
+        self.problems.insert(
+            at,
+            Problem {
+                severity: Severity::Error,
+                feature: None,
+                id: None,
+                name: None,
+                field: field.map(str::to_string),
+                reason,
+            },
+        );
     }
 
     pub fn first_error(&self) -> Option<&Problem> {
@@ -251,6 +304,8 @@ struct Collector {
     error_total: usize,
     warning_total: usize,
     normalised: BTreeMap<(String, String, String), usize>,
+    /// Corrections past the first [`MAX_NORMALISATIONS`] distinct ones, by field.
+    normalised_other: BTreeMap<String, usize>,
 }
 
 impl Collector {
@@ -267,13 +322,14 @@ impl Collector {
         };
         *total += 1;
         if list.len() < MAX_REPORTED {
+            let cut = |s: &str| crate::feature::abbreviate(s, MAX_QUOTED);
             list.push(Problem {
                 severity,
                 feature: at.map(|w| w.position),
-                id: at.and_then(|w| w.id.clone()),
-                name: at.and_then(|w| w.name.clone()),
-                field: field.map(str::to_string),
-                reason: reason.into(),
+                id: at.and_then(|w| w.id.as_deref().map(cut)),
+                name: at.and_then(|w| w.name.as_deref().map(cut)),
+                field: field.map(cut),
+                reason: crate::feature::abbreviate(&reason.into(), 3 * MAX_QUOTED),
             });
         }
     }
@@ -291,12 +347,23 @@ impl Collector {
         self.warn(
             Some(at),
             Some(field),
-            format!("{from:?} was published as {to:?}"),
+            format!("{} was published as {}", quote(from), quote(to)),
         );
-        *self
-            .normalised
-            .entry((field.to_string(), from.to_string(), to.to_string()))
-            .or_default() += 1;
+        self.count_normalised(field, from, to);
+    }
+
+    /// A line in the summary of corrections: one per distinct (`field`, `from`, `to`) up to
+    /// [`MAX_NORMALISATIONS`], then one count per field for the rest.
+    fn count_normalised(&mut self, field: &str, from: &str, to: &str) {
+        let cut = |s: &str| crate::feature::abbreviate(s, MAX_QUOTED);
+        let key = (field.to_string(), cut(from), cut(to));
+        if let Some(count) = self.normalised.get_mut(&key) {
+            *count += 1;
+        } else if self.normalised.len() < MAX_NORMALISATIONS {
+            self.normalised.insert(key, 1);
+        } else {
+            *self.normalised_other.entry(field.to_string()).or_default() += 1;
+        }
     }
 }
 
@@ -329,6 +396,7 @@ pub fn prepare(set: &mut FeatureSet, kind: Option<Kind>, mapping: &FieldMapping)
         error_total: 0,
         warning_total: 0,
         normalised: BTreeMap::new(),
+        normalised_other: BTreeMap::new(),
     };
     for warning in &set.warnings {
         out.warn(None, None, warning.clone());
@@ -365,7 +433,7 @@ pub fn prepare(set: &mut FeatureSet, kind: Option<Kind>, mapping: &FieldMapping)
         id: id_column.and_then(|i| text_of(&feature.properties[i])),
         name: name_column.and_then(|i| text_of(&feature.properties[i])),
     };
-    for (position, reason) in &set.invalid {
+    for (position, reason) in set.invalid.first() {
         out.error(
             Some(&Who {
                 position: *position,
@@ -376,6 +444,8 @@ pub fn prepare(set: &mut FeatureSet, kind: Option<Kind>, mapping: &FieldMapping)
             reason.clone(),
         );
     }
+    // Readers keep the first few invalid features; the rest still count.
+    out.error_total += set.invalid.total() - set.invalid.first().len();
     if set.features.is_empty() && set.invalid.is_empty() {
         out.error(None, None, "the file has no features with a geometry");
     }
@@ -386,26 +456,40 @@ pub fn prepare(set: &mut FeatureSet, kind: Option<Kind>, mapping: &FieldMapping)
     }
     let mut problems = out.errors;
     problems.extend(out.warnings);
-    Report {
+    let mut normalised: Vec<Normalisation> = out
+        .normalised
+        .into_iter()
+        .map(|((field, from, to), features)| Normalisation {
+            field,
+            from,
+            to,
+            features,
+        })
+        .collect();
+    normalised.extend(
+        out.normalised_other
+            .into_iter()
+            .map(|(field, features)| Normalisation {
+                field,
+                from: "(other values)".into(),
+                to: "(see the problems listed)".into(),
+                features,
+            }),
+    );
+    let mut report = Report {
         kind: kind.name(),
         kind_inferred,
         valid: out.error_total == 0,
         errors: out.error_total,
         warnings: out.warning_total,
         problems,
-        normalised: out
-            .normalised
-            .into_iter()
-            .map(|((field, from, to), features)| Normalisation {
-                field,
-                from,
-                to,
-                features,
-            })
-            .collect(),
+        normalised,
         columns,
         crs: set.crs.clone(),
-    }
+        problems_left_out: 0,
+    };
+    report.fit(MAX_REPORT_BYTES);
+    report
 }
 
 fn text_of(value: &Value) -> Option<String> {
@@ -621,7 +705,7 @@ fn occurrences(set: &mut FeatureSet, who: &impl Fn(&Feature) -> Who, out: &mut C
                             None => out.error(
                                 Some(&at),
                                 Some("commodities"),
-                                format!("{item:?} is not in the published commodity list (nor a symbol or synonym of one)"),
+                                format!("{} is not in the published commodity list (nor a symbol or synonym of one)", quote(item)),
                             ),
                         }
                     }
@@ -633,15 +717,13 @@ fn occurrences(set: &mut FeatureSet, who: &impl Fn(&Feature) -> Who, out: &mut C
                             out.warn(
                                 Some(&at),
                                 Some("commodities"),
-                                format!("the list {raw:?} was published as {joined:?} (one separator, \", \")"),
+                                format!("the list {} was published as {} (one separator, \", \")", quote(&raw), quote(&joined)),
                             );
-                            *out.normalised
-                                .entry((
-                                    "commodities".into(),
-                                    "list separators , ; | and spacing".into(),
-                                    vocab::LIST_SEPARATOR.into(),
-                                ))
-                                .or_default() += 1;
+                            out.count_normalised(
+                                "commodities",
+                                "list separators , ; | and spacing",
+                                vocab::LIST_SEPARATOR,
+                            );
                         }
                         feature.properties[i] = if published.is_empty() {
                             Value::Null
@@ -665,13 +747,7 @@ fn occurrences(set: &mut FeatureSet, who: &impl Fn(&Feature) -> Who, out: &mut C
                     format!("empty: set to the first listed commodity, {first:?}"),
                 );
             }
-            *out.normalised
-                .entry((
-                    "primary_commodity".into(),
-                    "(none)".into(),
-                    "the first listed commodity".into(),
-                ))
-                .or_default() += 1;
+            out.count_normalised("primary_commodity", "(none)", "the first listed commodity");
         }
         if let Some(i) = primary
             && let Some(raw) = current_text(&feature.properties[i])
@@ -685,7 +761,7 @@ fn occurrences(set: &mut FeatureSet, who: &impl Fn(&Feature) -> Who, out: &mut C
                 None => out.error(
                     Some(&at),
                     Some("primary_commodity"),
-                    format!("{raw:?} is not in the published commodity list"),
+                    format!("{} is not in the published commodity list", quote(&raw)),
                 ),
             }
         }
@@ -702,7 +778,8 @@ fn occurrences(set: &mut FeatureSet, who: &impl Fn(&Feature) -> Who, out: &mut C
                         Some(&at),
                         Some("country"),
                         format!(
-                            "{raw:?} is not an ASEAN member state or Timor-Leste (give an ISO 3166-1 alpha-3 code such as IDN, or the country's name)"
+                            "{} is not an ASEAN member state or Timor-Leste (give an ISO 3166-1 alpha-3 code such as IDN, or the country's name)",
+                            quote(&raw)
                         ),
                     ),
                 },
@@ -721,7 +798,7 @@ fn occurrences(set: &mut FeatureSet, who: &impl Fn(&Feature) -> Who, out: &mut C
                 None => out.error(
                     Some(&at),
                     Some("status"),
-                    format!("{raw:?} is not one of: {}", STATUSES.join(", ")),
+                    format!("{} is not one of: {}", quote(&raw), STATUSES.join(", ")),
                 ),
             }
         }

@@ -15,7 +15,7 @@ use crate::config::ServeArgs;
 use crate::error::ApiError;
 use crate::feature::FeatureSet;
 use crate::protocol::{self, FieldMapping, Kind, Report};
-use crate::source::{self, Budget, Format};
+use crate::source::{self, Budget, Deadline, Format, SourceError};
 pub use crate::store::Intake;
 use crate::store::{Incoming, LayerStore, VersionRecord};
 
@@ -27,6 +27,8 @@ pub struct UploadRequest {
     pub intake: Intake,
     /// Check and report only; publish nothing.
     pub dry_run: bool,
+    /// When the upload's time is up: reading, checking and indexing stop there.
+    pub deadline: Deadline,
 }
 
 pub enum Outcome {
@@ -46,8 +48,9 @@ pub struct Uploads {
     pub max_bytes: u64,
     /// The most memory one uploaded layer may take once decoded.
     pub max_layer_bytes: u64,
-    /// A body that has not fully arrived by then is refused, so a stalled client cannot hold
-    /// the layer's write slot forever.
+    /// How long one upload may take from its first byte to its answer (receiving, reading,
+    /// checking, indexing), so neither a stalled client nor a file built to be slow holds a
+    /// write slot or a worker for long.
     pub timeout: std::time::Duration,
     /// Layers with a write in progress: a second concurrent write gets 409.
     busy: Mutex<HashSet<String>>,
@@ -115,6 +118,16 @@ pub fn storage_error(e: std::io::Error) -> ApiError {
     }
 }
 
+/// A reader's refusal as the client sees it.
+fn source_error(e: SourceError) -> ApiError {
+    match e {
+        SourceError::OverBudget(limit) => ApiError::LayerTooLarge(limit),
+        SourceError::DeadlineExceeded(secs) => ApiError::DeadlineExceeded(secs),
+        SourceError::Io(e) => storage_error(e),
+        e => ApiError::BadUpload(e.to_string()),
+    }
+}
+
 /// Publishes a received file (blocking: the handler runs it off the async workers). The
 /// caller holds the layer's [`WriteSlot`].
 pub fn publish(
@@ -126,19 +139,21 @@ pub fn publish(
     agency: &str,
 ) -> Result<Outcome, ApiError> {
     incoming.finish().map_err(storage_error)?;
-    let budget = uploads.memory_budget(incoming.bytes());
-    let set =
-        source::read_file(incoming.path(), format, &request.intake.read, budget).map_err(|e| {
-            match e {
-                source::SourceError::OverBudget(limit) => ApiError::LayerTooLarge(limit),
-                source::SourceError::Io(e) => storage_error(e),
-                e => ApiError::BadUpload(e.to_string()),
-            }
-        })?;
+    let deadline = request.deadline;
+    let budget = uploads.memory_budget(incoming.bytes()).until(deadline);
+    let set = source::read_file(incoming.path(), format, &request.intake.read, budget)
+        .map_err(source_error)?;
     let mut meta = request.meta;
+    deadline.check().map_err(source_error)?;
     let (set, report) = prepare(set, &mut meta, request.kind, &request.intake.fields);
-    // A dry run reports either way: the report is what the agency asked for.
+    deadline.check().map_err(source_error)?;
+    // A dry run reports either way (the report is what the agency asked for), with every
+    // check a publish makes.
     if request.dry_run {
+        let mut report = report;
+        if let Err(e) = check_classify(&meta, &set) {
+            report.add_error(Some("classify"), e.to_string());
+        }
         return Ok(Outcome::Checked(Box::new(report)));
     }
     if !report.is_valid() {
@@ -147,6 +162,9 @@ pub fn publish(
     check_classify(&meta, &set)?;
     let features = set.features.len();
     let layer = Layer::build(meta.clone(), set, incoming.content_hash());
+    // Indexing cannot be stopped half-way; an upload that ran past its time is still
+    // refused before anything is stored.
+    deadline.check().map_err(source_error)?;
     let intake = Intake {
         format: Some(format),
         ..request.intake

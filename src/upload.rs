@@ -22,7 +22,7 @@ use crate::params::Path;
 use crate::protocol::{FieldMapping, Kind};
 use crate::publish::{self, Intake, Outcome, UploadRequest, Uploads, storage_error};
 use crate::server::{AppState, now_rfc3339, query_params, reject_query};
-use crate::source::{Format, ReadOptions};
+use crate::source::{Deadline, Format, ReadOptions};
 use crate::store::Incoming;
 use crate::work::WorkClass;
 
@@ -177,7 +177,11 @@ fn format_of(headers: &HeaderMap) -> Result<Format, ApiError> {
 }
 
 /// The upload's metadata, reading options and column mapping from its query string.
-fn request_from_params(id: &str, params: &[(String, String)]) -> Result<UploadRequest, ApiError> {
+fn request_from_params(
+    id: &str,
+    params: &[(String, String)],
+    deadline: Deadline,
+) -> Result<UploadRequest, ApiError> {
     let get = |name: &str| {
         params
             .iter()
@@ -263,6 +267,7 @@ fn request_from_params(id: &str, params: &[(String, String)]) -> Result<UploadRe
             kind: kind.map(|k| k.name().to_string()),
         },
         dry_run,
+        deadline,
     })
 }
 
@@ -321,8 +326,10 @@ async fn receive_and_publish(
     received: &mut Option<(u64, String)>,
 ) -> Result<(StatusCode, serde_json::Value), ApiError> {
     let id = agency.layer.as_str();
+    // One deadline for the whole upload, from here to the answer.
+    let deadline = Deadline::after(state.uploads.timeout);
     reject_query(query, &UPLOAD_PARAMS)?;
-    let mut request = request_from_params(id, &query_params(query))?;
+    let mut request = request_from_params(id, &query_params(query), deadline)?;
     request.meta.source = agency.token.agency.clone();
     let format = format_of(headers)?;
     let max = state.uploads.max_bytes;
@@ -346,7 +353,7 @@ async fn receive_and_publish(
         .run(WorkClass::Upload, move || uploads.store.incoming())
         .await?
         .map_err(storage_error)?;
-    let incoming = receive(state, body, incoming).await?;
+    let incoming = receive(state, body, incoming, deadline).await?;
     *received = Some((incoming.bytes(), incoming.sha256_hex()));
 
     let existed = state.catalog.snapshot().get(id).is_some();
@@ -399,9 +406,14 @@ async fn receive_and_publish(
 }
 
 /// Receives the request body into `incoming`, enforcing the size limit as bytes arrive and
-/// the time limit on the whole body. Chunks are gathered in memory and written a MiB at a
+/// the upload's deadline on the whole body. Chunks are gathered in memory and written a MiB at a
 /// time on the upload pool, so the file writes never run on the async workers.
-async fn receive(state: &AppState, body: Body, incoming: Incoming) -> Result<Incoming, ApiError> {
+async fn receive(
+    state: &AppState,
+    body: Body,
+    incoming: Incoming,
+    deadline: Deadline,
+) -> Result<Incoming, ApiError> {
     const BATCH: usize = 1 << 20;
     let uploads = &state.uploads;
     let max = uploads.max_bytes;
@@ -438,9 +450,9 @@ async fn receive(state: &AppState, body: Body, incoming: Incoming) -> Result<Inc
         }
         Ok(incoming)
     };
-    tokio::time::timeout(uploads.timeout, copy)
+    tokio::time::timeout(deadline.remaining(), copy)
         .await
-        .map_err(|_| ApiError::UploadTimeout(uploads.timeout.as_secs()))?
+        .map_err(|_| ApiError::UploadTimeout(deadline.allowed_secs()))?
 }
 
 /// `DELETE /api/collections/{id}`: withdraws the layer; stored versions stay on disk.

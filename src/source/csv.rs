@@ -9,7 +9,7 @@ use geo::{Geometry, Point};
 
 use super::validate::check_decoded;
 use super::{Budget, Decoded, SourceError};
-use crate::feature::{Feature, FeatureSet, Field, FieldType, StringInterner, Value};
+use crate::feature::{Feature, FeatureSet, Field, FieldType, Invalid, StringInterner, Value};
 
 const LON_NAMES: [&str; 4] = ["longitude", "lon", "lng", "x"];
 const LAT_NAMES: [&str; 3] = ["latitude", "lat", "y"];
@@ -67,7 +67,7 @@ pub fn read<R: Read + Seek>(input: R, budget: &mut Budget) -> Result<Decoded, So
     reader.headers().map_err(|e| bad(e.to_string()))?;
     let mut strings = StringInterner::default();
     let mut features = Vec::new();
-    let mut invalid_geometries = Vec::new();
+    let mut invalid_geometries = Invalid::default();
     let mut id = 0;
     while reader
         .read_record(&mut row)
@@ -86,7 +86,7 @@ pub fn read<R: Read + Seek>(input: R, budget: &mut Budget) -> Result<Decoded, So
         let geometry = match geometry {
             Ok(g) => g,
             Err(reason) => {
-                invalid_geometries.push((id, reason));
+                invalid_geometries.push(id, &reason);
                 continue;
             }
         };
@@ -102,6 +102,7 @@ pub fn read<R: Read + Seek>(input: R, budget: &mut Budget) -> Result<Decoded, So
                 geometry,
                 properties,
             },
+            &strings,
         )?;
     }
     Ok(Decoded {
@@ -111,6 +112,7 @@ pub fn read<R: Read + Seek>(input: R, budget: &mut Budget) -> Result<Decoded, So
             warnings: Vec::new(),
             invalid: invalid_geometries,
             crs: None,
+            decoded_bytes: budget.used(),
         },
         // CSV cannot say its CRS; `?crs=` does.
         crs: None,

@@ -11,7 +11,7 @@ use std::io::Read;
 
 use flatgeobuf::{ColumnType, GeometryType, Header};
 
-use super::geometry::{Kind, MAX_DEPTH, Raw, assemble};
+use super::geometry::{Kind, MAX_DEPTH, Raw};
 use super::{Budget, Collected, DeclaredCrs, Decoded, SourceError};
 use crate::feature::{Feature, Field, FieldType, StringInterner, Value};
 
@@ -55,6 +55,7 @@ pub fn read<R: Read>(mut input: R, len: u64, budget: &mut Budget) -> Result<Deco
             "header claims {header_len} bytes, file is shorter"
         )));
     }
+    budget.reserve(header_len)?;
     // The flatbuffer is size-prefixed, so keep the 4 length bytes in front of it.
     let mut header_bytes = vec![0u8; 4 + header_len as usize];
     header_bytes[..4].copy_from_slice(&prefix[8..12]);
@@ -119,6 +120,8 @@ pub fn read<R: Read>(mut input: R, len: u64, budget: &mut Budget) -> Result<Deco
             )));
         }
         left -= 4 + size;
+        // The buffer, and the positions and rings parsed from it (each about its size).
+        collected.reserve(3 * size)?;
         buffer.clear();
         buffer.extend_from_slice(&size_prefix);
         buffer.resize(4 + size as usize, 0);
@@ -132,12 +135,12 @@ pub fn read<R: Read>(mut input: R, len: u64, budget: &mut Budget) -> Result<Deco
             feature: position,
             reason,
         };
-        let decoded = match feature.geometry() {
-            Some(g) => decode(g, header_kind, 0),
-            None => Ok(None),
-        };
         // A feature without geometry cannot be mapped; its id stays reserved.
-        let Some(geometry) = collected.geometry(position, decoded) else {
+        let geometry = match feature.geometry() {
+            Some(g) => collected.assemble(position, raw(g, header_kind, 0))?,
+            None => collected.geometry(position, Ok(None)),
+        };
+        let Some(geometry) = geometry else {
             continue;
         };
         let mut properties = vec![Value::Null; fields.len()];
@@ -145,11 +148,14 @@ pub fn read<R: Read>(mut input: R, len: u64, budget: &mut Budget) -> Result<Deco
             decode_properties(props.bytes(), &columns, &mut properties, &mut strings)
                 .map_err(invalid)?;
         }
-        collected.keep(Feature {
-            id: position,
-            geometry,
-            properties,
-        })?;
+        collected.keep(
+            Feature {
+                id: position,
+                geometry,
+                properties,
+            },
+            &strings,
+        )?;
     }
     if count != 0 && position != count {
         return Err(bad(format!(
@@ -159,17 +165,8 @@ pub fn read<R: Read>(mut input: R, len: u64, budget: &mut Budget) -> Result<Deco
     Ok(collected.finish(fields, Vec::new(), crs))
 }
 
-/// The geometry of one feature as the server's 2D model; `Ok(None)` when it is empty.
-/// `inherited` is the header's type, which features of typed files do not repeat.
-fn decode(
-    geometry: flatgeobuf::Geometry,
-    inherited: Option<Kind>,
-    depth: usize,
-) -> Result<Option<geo::Geometry>, String> {
-    let (kind, raw) = raw(geometry, inherited, depth)?;
-    assemble(kind, raw)
-}
-
+/// The positions and parts of one feature's geometry, to be assembled once its cost is
+/// known. `inherited` is the header's type, which features of typed files do not repeat.
 fn raw(
     geometry: flatgeobuf::Geometry,
     inherited: Option<Kind>,

@@ -13,7 +13,7 @@ use serde::de::{DeserializeSeed, Error as _, IgnoredAny, MapAccess, SeqAccess, V
 
 use super::validate::check_decoded;
 use super::{Budget, DeclaredCrs, Decoded, SourceError};
-use crate::feature::{Feature, FeatureSet, Field, FieldType, StringInterner, Value};
+use crate::feature::{Feature, FeatureSet, Field, FieldType, Invalid, StringInterner, Value};
 
 type JsonObject = serde_json::Map<String, serde_json::Value>;
 
@@ -162,7 +162,7 @@ struct Builder<'a> {
     by_name: HashMap<String, usize>,
     strings: StringInterner,
     features: Vec<Feature>,
-    invalid: Vec<(u64, String)>,
+    invalid: Invalid,
     position: u64,
     without_geometry: usize,
     error: Option<SourceError>,
@@ -177,7 +177,7 @@ impl<'a> Builder<'a> {
             by_name: HashMap::new(),
             strings: StringInterner::default(),
             features: Vec::new(),
-            invalid: Vec::new(),
+            invalid: Invalid::default(),
             position: 0,
             without_geometry: 0,
             error: None,
@@ -193,7 +193,7 @@ impl<'a> Builder<'a> {
             return Ok(());
         };
         if let Some(reason) = unclosed_ring(&geometry.value) {
-            self.invalid.push((id, reason));
+            self.invalid.push(id, &reason);
             return Ok(());
         }
         let geometry = match geo::Geometry::<f64>::try_from(geometry.value)
@@ -202,7 +202,7 @@ impl<'a> Builder<'a> {
         {
             Ok(g) => g,
             Err(reason) => {
-                self.invalid.push((id, reason));
+                self.invalid.push(id, &reason);
                 return Ok(());
             }
         };
@@ -221,6 +221,7 @@ impl<'a> Builder<'a> {
                 geometry,
                 properties,
             },
+            &self.strings,
         )?;
         Ok(())
     }
@@ -275,6 +276,7 @@ impl<'a> Builder<'a> {
             warnings,
             invalid: self.invalid,
             crs: None,
+            decoded_bytes: self.budget.used(),
         })
     }
 }

@@ -163,6 +163,42 @@ pub fn assemble(kind: Kind, raw: Raw) -> Result<Option<Geometry>, String> {
     Ok(Some(geometry))
 }
 
+/// The most positions stroking one arc makes: 360° in 4° steps, made odd.
+const MAX_POSITIONS_PER_ARC: u64 = 91;
+
+/// How many positions [`assemble`] makes of `raw` at most. Curves are stroked into up to 91
+/// positions an arc, so a file of arcs decodes to some 45 times its size: readers charge
+/// this to their budget before assembling, not after.
+pub fn assembled_positions(kind: Kind, raw: &Raw) -> u64 {
+    let stroked = |n: usize| -> u64 {
+        let n = n as u64;
+        if n < 3 {
+            n
+        } else {
+            1 + (n - 1) / 2 * MAX_POSITIONS_PER_ARC + (n - 1) % 2
+        }
+    };
+    let curved = kind == Kind::CircularString;
+    match raw {
+        Raw::Coords(c) if curved => stroked(c.len()),
+        Raw::Coords(c) => c.len() as u64,
+        Raw::Rings(rings) => rings
+            .iter()
+            .map(|r| {
+                if curved {
+                    stroked(r.len())
+                } else {
+                    r.len() as u64
+                }
+            })
+            .fold(0u64, u64::saturating_add),
+        Raw::Parts(parts) => parts
+            .iter()
+            .map(|(k, p)| assembled_positions(*k, p))
+            .fold(0u64, u64::saturating_add),
+    }
+}
+
 fn coords(raw: Raw, kind: Kind) -> Result<Vec<Coord>, String> {
     match raw {
         Raw::Coords(c) => Ok(c),
@@ -385,6 +421,33 @@ mod tests {
             coord! { x: 2.0, y: 2.0 },
         ]);
         assert_eq!(straight.len(), 3);
+    }
+
+    #[test]
+    fn the_positions_charged_bound_the_positions_made() {
+        use geo::CoordsIter;
+        let c = |x: f64, y: f64| Coord { x, y };
+        let cases = [
+            // A full circle, two half circles, a straight "arc", a trailing control point.
+            vec![c(1.0, 0.0), c(-1.0, 0.0), c(1.0, 0.0)],
+            vec![
+                c(1.0, 0.0),
+                c(0.0, 1.0),
+                c(-1.0, 0.0),
+                c(0.0, -1.0),
+                c(1.0, 0.0),
+            ],
+            vec![c(0.0, 0.0), c(1.0, 1.0), c(2.0, 2.0), c(3.0, 3.0)],
+        ];
+        for points in cases {
+            let raw = Raw::Coords(points.clone());
+            let bound = assembled_positions(Kind::CircularString, &raw);
+            let made = assemble(Kind::CircularString, raw)
+                .expect("valid")
+                .expect("not empty")
+                .coords_count() as u64;
+            assert!(made <= bound, "{made} > {bound} for {points:?}");
+        }
     }
 
     #[test]

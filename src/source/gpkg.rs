@@ -1,21 +1,40 @@
 //! OGC GeoPackage: one feature table of an SQLite file, read in feature-id order.
 //!
-//! The file is opened read-only and immutable (SQLite writes nothing, not even a journal),
-//! its header is checked before SQLite sees it, and a progress handler stops any statement
-//! that runs too long, so a hostile file (a view that recurses, a corrupt b-tree) costs a
-//! bounded amount of time and gets a clear refusal.
+//! A GeoPackage is a program as much as a file: its feature table may be a view that
+//! computes whatever it likes. So the file is opened read-only and immutable (SQLite writes
+//! nothing, not even a journal), its header is checked before SQLite sees it, and SQLite
+//! runs it under limits: no string or blob longer than the file's memory budget allows
+//! (`sqlite3_limit`), short SQL, shallow expressions, nothing attached, a process-wide heap
+//! limit ([`SQLITE_HEAP_LIMIT`]), and a progress handler that stops any statement at the
+//! upload's deadline. Every value read is charged to the budget before it is copied.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::sync::Once;
+use std::time::Duration;
 
+use rusqlite::limits::Limit;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 
-use super::{Budget, Collected, DeclaredCrs, Decoded, ReadOptions, SourceError, wkb};
-use crate::feature::{Feature, Field, FieldType, StringInterner, Value};
+use super::{Budget, Collected, Deadline, DeclaredCrs, Decoded, ReadOptions, SourceError, wkb};
+use crate::feature::{Feature, Field, FieldType, StringInterner, Value, abbreviate};
 
-/// The longest any statement on an uploaded file may run.
+/// The longest any statement may run when the caller set no deadline (files in `data/`).
 const STATEMENT_TIME_LIMIT: Duration = Duration::from_secs(120);
+
+/// The most memory SQLite may take in this process, whatever it is asked to compute. SQLite
+/// only reads GeoPackages here (uploads and `data/`), a page cache and one row at a time:
+/// a few MiB for real files. Past the limit a statement fails with "out of memory".
+pub const SQLITE_HEAP_LIMIT: i64 = 512 << 20;
+
+/// The longest string or blob SQLite may make: a real geometry blob is well below this
+/// (the 10 m world's countries: 6 MiB all together), and a view that computes longer
+/// values fails at once instead of filling memory.
+const MAX_VALUE_BYTES: u64 = 256 << 20;
+
+/// Feature tables listed at most: a GeoPackage has a handful; `gpkg_contents` as a view
+/// could list millions.
+const MAX_TABLES: usize = 1000;
 
 fn bad(message: impl Into<String>) -> SourceError {
     SourceError::GeoPackage(message.into())
@@ -54,6 +73,7 @@ pub fn read(
             .replace('?', "%3f")
             .replace('#', "%23")
     );
+    limit_sqlite_heap();
     let mut conn = Connection::open_with_flags(
         uri,
         OpenFlags::SQLITE_OPEN_READ_ONLY
@@ -61,31 +81,76 @@ pub fn read(
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(sql)?;
-    let started = Instant::now();
-    conn.progress_handler(
-        10_000,
-        Some(move || started.elapsed() > STATEMENT_TIME_LIMIT),
-    )
-    .map_err(sql)?;
+    let max_value = budget.limit().min(MAX_VALUE_BYTES);
+    limit_connection(&conn, max_value)?;
+    let deadline = budget
+        .deadline()
+        .unwrap_or_else(|| Deadline::after(STATEMENT_TIME_LIMIT));
+    conn.progress_handler(10_000, Some(move || deadline.passed()))
+        .map_err(sql)?;
     // Views and triggers in the file must not call functions with side effects.
     conn.pragma_update(None, "trusted_schema", "OFF")
         .map_err(sql)?;
+    let sql = |e: rusqlite::Error| match e {
+        rusqlite::Error::SqliteFailure(code, _)
+            if code.code == rusqlite::ErrorCode::OperationInterrupted =>
+        {
+            SourceError::DeadlineExceeded(deadline.allowed_secs())
+        }
+        rusqlite::Error::SqliteFailure(code, _) if code.code == rusqlite::ErrorCode::TooBig => {
+            bad(format!(
+                "a value is longer than the {} MiB this file may hold in one string or blob",
+                max_value >> 20
+            ))
+        }
+        rusqlite::Error::SqliteFailure(code, _)
+            if code.code == rusqlite::ErrorCode::OutOfMemory =>
+        {
+            bad(format!(
+                "reading the file needs more than the {} MiB SQLite may use",
+                SQLITE_HEAP_LIMIT >> 20
+            ))
+        }
+        other => sql(other),
+    };
 
-    let tables: Vec<String> = conn
-        .prepare("SELECT table_name FROM gpkg_contents WHERE data_type = 'features' ORDER BY rowid")
-        .and_then(|mut s| s.query_map([], |r| r.get::<_, String>(0))?.collect())
-        .map_err(|e| match e {
-            rusqlite::Error::SqliteFailure(..) if e.to_string().contains("no such table") => {
-                bad("the database has no gpkg_contents table: it is SQLite, but not a GeoPackage")
-            }
-            other => sql(other),
-        })?;
+    let mut tables: Vec<String> = Vec::new();
+    {
+        let mut statement = conn
+            .prepare(&format!(
+                "SELECT table_name FROM gpkg_contents WHERE data_type = 'features' ORDER BY rowid LIMIT {}",
+                MAX_TABLES + 1
+            ))
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(..) if e.to_string().contains("no such table") => {
+                    bad("the database has no gpkg_contents table: it is SQLite, but not a GeoPackage")
+                }
+                other => sql(other),
+            })?;
+        let mut rows = statement.query([]).map_err(sql)?;
+        let mut listed = 0u64;
+        while let Some(row) = rows.next().map_err(sql)? {
+            let name = match row.get_ref(0).map_err(sql)? {
+                ValueRef::Text(t) => t,
+                _ => return Err(bad("gpkg_contents lists a table whose name is not text")),
+            };
+            listed += name.len() as u64;
+            budget.reserve(listed)?;
+            tables.push(String::from_utf8_lossy(name).into_owned());
+        }
+    }
+    if tables.len() > MAX_TABLES {
+        return Err(bad(format!(
+            "gpkg_contents lists more than {MAX_TABLES} feature tables"
+        )));
+    }
     let mut warnings = Vec::new();
     let table = match &options.layer {
         Some(layer) if tables.contains(layer) => layer.clone(),
         Some(layer) => {
             return Err(SourceError::Options(format!(
-                "the GeoPackage has no feature table {layer:?}; it has {}",
+                "the GeoPackage has no feature table {:?}; it has {}",
+                abbreviate(layer, 60),
                 list(&tables)
             )));
         }
@@ -123,8 +188,11 @@ pub fn read(
             .prepare(&format!("PRAGMA table_info({})", quote(&table)))
             .map_err(sql)?;
         let mut rows = info.query([]).map_err(sql)?;
+        let mut names_bytes = 0u64;
         while let Some(row) = rows.next().map_err(sql)? {
             let name: String = row.get(1).map_err(sql)?;
+            names_bytes += name.len() as u64;
+            budget.reserve(names_bytes)?;
             let declared: String = row
                 .get::<_, Option<String>>(2)
                 .map_err(sql)?
@@ -161,17 +229,28 @@ pub fn read(
     let mut strings = StringInterner::default();
     let mut collected = Collected::new(budget);
     let mut position = 0u64;
+    let mut other_srs = 0u64;
     while let Some(row) = rows.next().map_err(sql)? {
         position += 1;
         let geometry = match row.get_ref(0).map_err(sql)? {
-            ValueRef::Blob(blob) => {
-                wkb::gpkg_wkb(blob).and_then(|w| w.map(wkb::decode).transpose())
-            }
-            ValueRef::Null => Ok(None),
-            _ => Err("the geometry column holds something other than a geometry blob".into()),
-        }
-        .map(Option::flatten);
-        let Some(geometry) = collected.geometry(position, geometry) else {
+            ValueRef::Blob(blob) => match wkb::gpkg_wkb(blob) {
+                Ok(Some(wkb_bytes)) => {
+                    if wkb::gpkg_srs_id(blob).is_some_and(|own| own != srs_id) {
+                        other_srs += 1;
+                    }
+                    collected.reserve(wkb::parsed_bytes_bound(wkb_bytes.len()))?;
+                    collected.assemble(position, wkb::parse(wkb_bytes))?
+                }
+                Ok(None) => collected.geometry(position, Ok(None)),
+                Err(reason) => collected.geometry(position, Err(reason)),
+            },
+            ValueRef::Null => collected.geometry(position, Ok(None)),
+            _ => collected.geometry(
+                position,
+                Err("the geometry column holds something other than a geometry blob".into()),
+            ),
+        };
+        let Some(geometry) = geometry else {
             continue;
         };
         let mut properties = Vec::with_capacity(fields.len());
@@ -183,8 +262,15 @@ pub fn read(
                 }
                 ValueRef::Integer(v) => Value::Int(v),
                 ValueRef::Real(v) => Value::Float(v),
-                ValueRef::Text(t) => Value::String(strings.intern(&String::from_utf8_lossy(t))),
-                ValueRef::Blob(b) => Value::String(strings.intern(&super::binary_text(b))),
+                // Text is charged before it is copied (twice: decoded, then interned).
+                ValueRef::Text(t) => {
+                    collected.reserve(2 * t.len() as u64)?;
+                    Value::String(strings.intern(&String::from_utf8_lossy(t)))
+                }
+                ValueRef::Blob(b) => {
+                    collected.reserve(4 * b.len() as u64)?;
+                    Value::String(strings.intern(&super::binary_text(b)))
+                }
             };
             // SQLite does not enforce declared types: a column holding other values widens.
             if let Some(actual) = value.field_type() {
@@ -192,13 +278,21 @@ pub fn read(
             }
             properties.push(value);
         }
-        collected.keep(Feature {
-            id: position,
-            geometry,
-            properties,
-        })?;
+        collected.keep(
+            Feature {
+                id: position,
+                geometry,
+                properties,
+            },
+            &strings,
+        )?;
     }
     drop(rows);
+    if other_srs > 0 {
+        warnings.push(format!(
+            "{other_srs} geometry blob(s) name another srs_id than their column's ({srs_id}); they were read in the column's CRS, as GDAL reads them"
+        ));
+    }
     // Values read before a column widened take its final type.
     for feature in &mut collected.features {
         for (value, field) in feature.properties.iter_mut().zip(&fields) {
@@ -208,12 +302,55 @@ pub fn read(
     Ok(collected.finish(fields, warnings, crs))
 }
 
+/// The tables for a message: the first ten, each name cut to 60 characters.
 fn list(tables: &[String]) -> String {
-    tables
+    let mut out = tables
         .iter()
-        .map(|t| format!("{t:?}"))
+        .take(10)
+        .map(|t| format!("{:?}", abbreviate(t, 60)))
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    if tables.len() > 10 {
+        out.push_str(&format!(" and {} more", tables.len() - 10));
+    }
+    out
+}
+
+/// Sets SQLite's process-wide heap limit, once.
+fn limit_sqlite_heap() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: sqlite3_hard_heap_limit64 takes and returns plain integers; SQLite
+        // documents it as safe to call at any time from any thread.
+        let previous = unsafe { rusqlite::ffi::sqlite3_hard_heap_limit64(SQLITE_HEAP_LIMIT) };
+        tracing::debug!("SQLite heap limit {SQLITE_HEAP_LIMIT} bytes (was {previous})");
+    });
+}
+
+/// Limits what one statement on an untrusted file may make or parse (`sqlite3_limit`).
+fn limit_connection(conn: &Connection, max_value: u64) -> Result<(), SourceError> {
+    let limits = [
+        (
+            Limit::SQLITE_LIMIT_LENGTH,
+            i32::try_from(max_value).unwrap_or(i32::MAX),
+        ),
+        // Our own statements are short; views and triggers in the schema longer than this
+        // are no GeoPackage's.
+        (Limit::SQLITE_LIMIT_SQL_LENGTH, 1 << 20),
+        (Limit::SQLITE_LIMIT_COLUMN, 2000),
+        (Limit::SQLITE_LIMIT_EXPR_DEPTH, 100),
+        (Limit::SQLITE_LIMIT_COMPOUND_SELECT, 50),
+        (Limit::SQLITE_LIMIT_FUNCTION_ARG, 16),
+        (Limit::SQLITE_LIMIT_ATTACHED, 0),
+        (Limit::SQLITE_LIMIT_LIKE_PATTERN_LENGTH, 1000),
+        (Limit::SQLITE_LIMIT_VARIABLE_NUMBER, 100),
+        (Limit::SQLITE_LIMIT_TRIGGER_DEPTH, 10),
+        (Limit::SQLITE_LIMIT_WORKER_THREADS, 0),
+    ];
+    for (limit, value) in limits {
+        conn.set_limit(limit, value).map_err(sql)?;
+    }
+    Ok(())
 }
 
 /// The CRS of an `srs_id`: its EPSG code, its WKT, or none for GeoPackage's two undefined

@@ -12,18 +12,21 @@ mod fgb;
 mod geojson;
 mod geometry;
 mod gpkg;
+mod rings;
 mod shapefile;
 mod validate;
 mod wkb;
 
 use std::io::{BufReader, Cursor, Read, Seek};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
 use crate::crs::{self, CrsError, Declared, Reprojector};
-use crate::feature::{Feature, FeatureSet};
+use crate::feature::{Feature, FeatureSet, Invalid, StringInterner};
 pub use geometry::stroke_circular_string;
+pub use rings::organise_rings;
 
 /// Files larger than this are refused before being read, so one bad path cannot exhaust memory.
 pub const MAX_FILE_BYTES: u64 = 2 << 30;
@@ -173,6 +176,10 @@ pub enum SourceError {
         .0 >> 20
     )]
     OverBudget(u64),
+    #[error(
+        "reading the file took longer than the {0} s an upload may take (a runaway GeoPackage view, millions of rows?); nothing was changed"
+    )]
+    DeadlineExceeded(u64),
     #[error("the reader crashed on this input: {0}")]
     ParserPanic(String),
 }
@@ -331,7 +338,7 @@ fn finish(decoded: Decoded, options: &ReadOptions) -> Result<FeatureSet, SourceE
                  is assumed; if it is projected, name its CRS with ?crs=EPSG:<code>"
             .to_string(),
     };
-    let mut failed: Vec<(u64, String)> = Vec::new();
+    let invalid = &mut set.invalid;
     set.features.retain_mut(|feature: &mut Feature| {
         let checked = match &reprojector {
             Some(r) => r.apply(&mut feature.geometry),
@@ -341,15 +348,11 @@ fn finish(decoded: Decoded, options: &ReadOptions) -> Result<FeatureSet, SourceE
         match checked {
             Ok(()) => true,
             Err(reason) => {
-                failed.push((feature.id, reason));
+                invalid.push(feature.id, &reason);
                 false
             }
         }
     });
-    if !failed.is_empty() {
-        set.invalid.extend(failed);
-        set.invalid.sort_by_key(|(position, _)| *position);
-    }
     if let Some(note) = reprojector.as_ref().and_then(|r| r.ballpark.clone()) {
         set.warnings.push(note);
     }
@@ -385,7 +388,7 @@ fn resolve_crs(
 /// geometry is unusable (with the reason), and how many had no geometry at all.
 pub(crate) struct Collected<'a> {
     pub features: Vec<Feature>,
-    pub invalid: Vec<(u64, String)>,
+    pub invalid: Invalid,
     without_geometry: usize,
     budget: &'a mut Budget,
 }
@@ -394,7 +397,7 @@ impl<'a> Collected<'a> {
     pub fn new(budget: &'a mut Budget) -> Collected<'a> {
         Collected {
             features: Vec::new(),
-            invalid: Vec::new(),
+            invalid: Invalid::default(),
             without_geometry: 0,
             budget,
         }
@@ -414,15 +417,40 @@ impl<'a> Collected<'a> {
                 None
             }
             Err(reason) => {
-                self.invalid.push((position, reason));
+                self.invalid.push(position, &reason);
                 None
             }
         }
     }
 
-    /// Keeps a feature, or refuses the file once the memory budget is spent.
-    pub fn keep(&mut self, feature: Feature) -> Result<(), SourceError> {
-        self.budget.keep(&mut self.features, feature)
+    /// Builds a parsed geometry, first reserving what it will take once assembled (curves
+    /// are stroked into many positions), then sorts it as [`Collected::geometry`] does.
+    pub fn assemble(
+        &mut self,
+        position: u64,
+        parsed: Result<(geometry::Kind, geometry::Raw), String>,
+    ) -> Result<Option<geo::Geometry>, SourceError> {
+        let assembled = match parsed {
+            Ok((kind, raw)) => {
+                let positions = geometry::assembled_positions(kind, &raw);
+                self.budget
+                    .reserve(positions.saturating_mul(2 * size_of::<geo::Coord>() as u64))?;
+                geometry::assemble(kind, raw)
+            }
+            Err(reason) => Err(reason),
+        };
+        Ok(self.geometry(position, assembled))
+    }
+
+    /// See [`Budget::reserve`].
+    pub fn reserve(&self, bytes: u64) -> Result<(), SourceError> {
+        self.budget.reserve(bytes)
+    }
+
+    /// Keeps a feature, charged with the text `strings` interned for it, or refuses the file
+    /// once the memory budget is spent.
+    pub fn keep(&mut self, feature: Feature, strings: &StringInterner) -> Result<(), SourceError> {
+        self.budget.keep(&mut self.features, feature, strings)
     }
 
     pub fn finish(
@@ -444,6 +472,7 @@ impl<'a> Collected<'a> {
                 warnings,
                 invalid: self.invalid,
                 crs: None,
+                decoded_bytes: self.budget.used(),
             },
             crs,
         }
@@ -488,14 +517,61 @@ impl Drop for ScratchDir {
     }
 }
 
-/// The memory a file's features may take once decoded. A file can decode to far more than
-/// its size: every feature gets a slot for every column, so one feature with thousands of
-/// properties followed by many with none is a small file and a huge layer. Readers charge
-/// each feature as it is built and stop at the limit, long before the machine runs out.
+/// When an upload's time is up. One deadline covers an upload from its first byte to its
+/// answer (receiving, reading, checking, indexing), so no file, however built, holds a
+/// worker longer than the operator allows.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    at: Instant,
+    allowed: Duration,
+}
+
+impl Deadline {
+    /// A deadline `allowed` from now.
+    pub fn after(allowed: Duration) -> Deadline {
+        Deadline {
+            at: Instant::now() + allowed,
+            allowed,
+        }
+    }
+
+    pub fn passed(&self) -> bool {
+        Instant::now() >= self.at
+    }
+
+    /// The time left, zero once passed.
+    pub fn remaining(&self) -> Duration {
+        self.at.saturating_duration_since(Instant::now())
+    }
+
+    /// The whole allowance in seconds, for messages.
+    pub fn allowed_secs(&self) -> u64 {
+        self.allowed.as_secs()
+    }
+
+    /// `Err` once passed.
+    pub fn check(&self) -> Result<(), SourceError> {
+        if self.passed() {
+            Err(SourceError::DeadlineExceeded(self.allowed_secs()))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// The memory a file's features may take once decoded, and the time reading may take.
+/// A file can decode to far more than its size: every feature gets a slot for every column,
+/// an arc is stroked into up to 91 positions, a GeoPackage view computes its text. Readers
+/// charge what they keep (geometry, property slots, distinct text) as each feature is built,
+/// and check what a feature needs while it is built ([`Budget::reserve`]) before allocating
+/// it, so the process never holds more than the limit plus one bounded buffer.
 #[derive(Debug, Clone, Copy)]
 pub struct Budget {
     limit: u64,
     used: u64,
+    /// The reader's distinct text already charged, as its interner counts it.
+    text_charged: u64,
+    deadline: Option<Deadline>,
 }
 
 impl Budget {
@@ -503,21 +579,66 @@ impl Budget {
     pub const UNLIMITED: Budget = Budget::bytes(u64::MAX);
 
     pub const fn bytes(limit: u64) -> Budget {
-        Budget { limit, used: 0 }
+        Budget {
+            limit,
+            used: 0,
+            text_charged: 0,
+            deadline: None,
+        }
     }
 
-    /// Charges `feature` and keeps it, or refuses once the limit is passed.
+    /// The same budget, also refusing once `deadline` has passed.
+    pub fn until(mut self, deadline: Deadline) -> Budget {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    pub fn limit(&self) -> u64 {
+        self.limit
+    }
+
+    /// What has been charged so far.
+    pub fn used(&self) -> u64 {
+        self.used
+    }
+
+    pub fn deadline(&self) -> Option<Deadline> {
+        self.deadline
+    }
+
+    /// `Err` once the deadline has passed.
+    pub fn check_deadline(&self) -> Result<(), SourceError> {
+        self.deadline.as_ref().map_or(Ok(()), Deadline::check)
+    }
+
+    /// Whether a buffer of `bytes` that lives only while one feature is built fits beside
+    /// what is kept; called before the buffer is allocated.
+    pub(crate) fn reserve(&self, bytes: u64) -> Result<(), SourceError> {
+        self.check_deadline()?;
+        if self.used.saturating_add(bytes) > self.limit {
+            Err(SourceError::OverBudget(self.limit))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Charges `feature` and the text `strings` has newly interned for it, and keeps it, or
+    /// refuses once the limit is passed.
     pub(crate) fn keep(
         &mut self,
         features: &mut Vec<Feature>,
         feature: Feature,
+        strings: &StringInterner,
     ) -> Result<(), SourceError> {
-        self.charge(feature.approx_bytes())?;
+        let text = strings.held_bytes().saturating_sub(self.text_charged);
+        self.text_charged = strings.held_bytes();
+        self.charge(feature.approx_bytes().saturating_add(text))?;
         features.push(feature);
         Ok(())
     }
 
     pub(crate) fn charge(&mut self, bytes: u64) -> Result<(), SourceError> {
+        self.check_deadline()?;
         self.used = self.used.saturating_add(bytes);
         if self.used > self.limit {
             Err(SourceError::OverBudget(self.limit))
@@ -528,7 +649,7 @@ impl Budget {
 }
 
 fn first_invalid_fails(set: FeatureSet) -> Result<FeatureSet, SourceError> {
-    match set.invalid.first() {
+    match set.invalid.first().first() {
         Some((feature, reason)) => Err(SourceError::InvalidFeature {
             feature: *feature,
             reason: reason.clone(),

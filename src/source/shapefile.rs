@@ -14,9 +14,7 @@ use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use encoding_rs::Encoding;
-use geo::{
-    Contains, Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon, Polygon,
-};
+use geo::{Coord, Geometry, LineString, MultiLineString, MultiPoint};
 
 use super::{Budget, Collected, DeclaredCrs, Decoded, ReadOptions, ScratchDir, SourceError};
 use crate::feature::{Feature, Field, FieldType, StringInterner, Value};
@@ -29,8 +27,9 @@ const MAX_MEMBER_BYTES: u64 = 4 << 30;
 const MAX_RATIO: u64 = 100;
 const RATIO_FLOOR: u64 = 256 << 20;
 
+/// A zip's refusal; member names come from the file, so the message is cut short.
 fn bad_zip(message: impl Into<String>) -> SourceError {
-    SourceError::Zip(message.into())
+    SourceError::Zip(crate::feature::abbreviate(&message.into(), 600))
 }
 
 fn bad(message: impl Into<String>) -> SourceError {
@@ -224,7 +223,7 @@ fn read_parts(
     let mut collected = Collected::new(budget);
     let mut position = 0u64;
     let mut fallback_decoded = 0usize;
-    while let Some(shape) = shp.next()? {
+    while let Some(shape) = shp.next(&collected)? {
         position += 1;
         // The n-th record of the .dbf belongs to the n-th shape; a deleted one takes its
         // shape with it, as in GDAL.
@@ -241,15 +240,19 @@ fn read_parts(
             }
             None => None,
         };
-        let Some(geometry) = collected.geometry(position, Ok(shape)) else {
+        // A record whose shape cannot be read is that feature's error, not the file's.
+        let Some(geometry) = collected.geometry(position, shape) else {
             continue;
         };
         let properties = record.unwrap_or_else(|| vec![Value::Null; fields.len()]);
-        collected.keep(Feature {
-            id: position,
-            geometry,
-            properties,
-        })?;
+        collected.keep(
+            Feature {
+                id: position,
+                geometry,
+                properties,
+            },
+            &strings,
+        )?;
     }
     if fallback_decoded > 0 {
         warnings.push(format!(
@@ -298,8 +301,14 @@ impl ShpReader {
         })
     }
 
-    /// The next record's shape: `Ok(Some(None))` for a null shape, `Ok(None)` at the end.
-    fn next(&mut self) -> Result<Option<Option<Geometry>>, SourceError> {
+    /// The next record's shape: `Ok(Some(Ok(None)))` for a null shape, `Ok(Some(Err(…)))`
+    /// for one that cannot be read, `Ok(None)` at the end. A record's length is a claim:
+    /// it is checked against the bytes left in the file and against the memory budget
+    /// before any buffer is made for it.
+    fn next(
+        &mut self,
+        budget: &Collected,
+    ) -> Result<Option<Result<Option<Geometry>, String>>, SourceError> {
         if self.left == 0 {
             return Ok(None);
         }
@@ -318,9 +327,11 @@ impl ShpReader {
             )));
         }
         self.left -= 8 + bytes;
+        // The record, its positions and its rings: each about the record's size.
+        budget.reserve(3 * bytes)?;
         let mut content = vec![0u8; bytes as usize];
         self.input.read_exact(&mut content)?;
-        shape(&content).map(Some).map_err(bad)
+        Ok(Some(shape(&content)))
     }
 }
 
@@ -417,46 +428,10 @@ fn shape(content: &[u8]) -> Result<Option<Geometry>, String> {
                     Geometry::MultiLineString(MultiLineString::new(lines))
                 }));
             }
-            Ok(Some(polygons(rings)))
+            Ok(Some(super::rings::organise_rings(rings)))
         }
         31 => Err("MultiPatch shapes are not supported".into()),
         other => Err(format!("unknown shape type {other}")),
-    }
-}
-
-/// Groups Shapefile rings into polygons as GDAL does: clockwise rings are exteriors,
-/// anticlockwise ones holes of the exterior that contains them. One polygon is a Polygon,
-/// several a MultiPolygon.
-fn polygons(rings: Vec<Vec<Coord>>) -> Geometry {
-    let area2 = |r: &[Coord]| -> f64 {
-        r.windows(2)
-            .map(|w| w[0].x * w[1].y - w[1].x * w[0].y)
-            .sum()
-    };
-    let (mut outers, mut holes): (Vec<Vec<Coord>>, Vec<Vec<Coord>>) =
-        rings.into_iter().partition(|r| area2(r) <= 0.0);
-    if outers.is_empty() {
-        // Every ring wound the wrong way: take them all as exteriors.
-        outers = std::mem::take(&mut holes);
-    }
-    let mut polygons: Vec<Polygon> = outers
-        .into_iter()
-        .map(|r| Polygon::new(LineString::new(r), Vec::new()))
-        .collect();
-    for hole in holes {
-        let probe = geo::Point::from(hole[0]);
-        let owner = polygons
-            .iter()
-            .position(|p| Polygon::new(p.exterior().clone(), Vec::new()).contains(&probe));
-        match owner {
-            Some(i) => polygons[i].interiors_push(LineString::new(hole)),
-            None => polygons.push(Polygon::new(LineString::new(hole), Vec::new())),
-        }
-    }
-    if polygons.len() == 1 {
-        Geometry::Polygon(polygons.remove(0))
-    } else {
-        Geometry::MultiPolygon(MultiPolygon::new(polygons))
     }
 }
 
@@ -777,35 +752,5 @@ mod tests {
         assert_eq!(code_page("1258"), Some(encoding_rs::WINDOWS_1258));
         assert_eq!(code_page("ANSI 1252"), Some(encoding_rs::WINDOWS_1252));
         assert_eq!(code_page("klingon"), None);
-    }
-
-    #[test]
-    fn rings_group_into_polygons_with_holes() {
-        let square = |x0: f64, y0: f64, s: f64, clockwise: bool| {
-            let mut r = vec![
-                Coord { x: x0, y: y0 },
-                Coord { x: x0 + s, y: y0 },
-                Coord {
-                    x: x0 + s,
-                    y: y0 + s,
-                },
-                Coord { x: x0, y: y0 + s },
-                Coord { x: x0, y: y0 },
-            ];
-            if clockwise {
-                r.reverse();
-            }
-            r
-        };
-        let g = polygons(vec![
-            square(0.0, 0.0, 10.0, true),
-            square(2.0, 2.0, 2.0, false),
-        ]);
-        assert!(matches!(&g, Geometry::Polygon(p) if p.interiors().len() == 1));
-        let g = polygons(vec![
-            square(0.0, 0.0, 1.0, true),
-            square(5.0, 5.0, 1.0, true),
-        ]);
-        assert!(matches!(&g, Geometry::MultiPolygon(mp) if mp.0.len() == 2));
     }
 }

@@ -4,7 +4,7 @@
 
 use geo::Coord;
 
-use super::geometry::{Kind, MAX_DEPTH, Raw, assemble};
+use super::geometry::{Kind, MAX_DEPTH, Raw};
 
 /// Bytes of the smallest WKB geometry: byte order, type and a zero count.
 const MIN_GEOMETRY: usize = 9;
@@ -62,10 +62,23 @@ impl<'a> Cursor<'a> {
 }
 
 /// Decodes one WKB geometry; `Ok(None)` for an empty one.
-pub fn decode(bytes: &[u8]) -> Result<Option<geo::Geometry>, String> {
+#[cfg(test)]
+fn decode(bytes: &[u8]) -> Result<Option<geo::Geometry>, String> {
+    let (kind, raw) = parse(bytes)?;
+    super::geometry::assemble(kind, raw)
+}
+
+/// Parses one WKB geometry into its positions and parts, to be assembled once its cost is
+/// known (see [`super::Collected::assemble`]). The positions take about the bytes they were
+/// read from; the parts list of a collection up to five times (40 bytes for a 9-byte part).
+pub fn parse(bytes: &[u8]) -> Result<(Kind, Raw), String> {
     let mut cursor = Cursor { bytes, at: 0 };
-    let (kind, raw) = geometry(&mut cursor, 0)?;
-    assemble(kind, raw)
+    geometry(&mut cursor, 0)
+}
+
+/// What parsing `len` bytes of WKB may allocate at most (see [`parse`]).
+pub fn parsed_bytes_bound(len: usize) -> u64 {
+    5 * len as u64
 }
 
 fn geometry(c: &mut Cursor, depth: usize) -> Result<(Kind, Raw), String> {
@@ -170,6 +183,18 @@ pub fn gpkg_wkb(blob: &[u8]) -> Result<Option<&[u8]>, String> {
         return Ok(None);
     }
     Ok(Some(&blob[start..]))
+}
+
+/// The SRS id a GeoPackage geometry blob names for itself (bytes 4–7, in the byte order
+/// the header's flags give).
+pub fn gpkg_srs_id(blob: &[u8]) -> Option<i64> {
+    let bytes: [u8; 4] = blob.get(4..8)?.try_into().ok()?;
+    let little = blob.get(3)? & 1 == 1;
+    Some(i64::from(if little {
+        i32::from_le_bytes(bytes)
+    } else {
+        i32::from_be_bytes(bytes)
+    }))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 mod common;
 
+use amis_webgis::auth::Quota;
 use amis_webgis::catalog::{Catalog, LayerMeta};
 use amis_webgis::config::ServeArgs;
 use amis_webgis::protocol::Kind;
@@ -62,6 +63,7 @@ fn bench_publish(c: &mut Criterion) {
                     intake: Intake::default(),
                     dry_run: false,
                     deadline: Deadline::after(std::time::Duration::from_secs(600)),
+                    quota: Quota::UNLIMITED,
                 };
                 match publish::publish(&uploads, &catalog, incoming, format, request, "bench") {
                     Ok(Outcome::Published { layer, .. }) => {

@@ -16,6 +16,9 @@ const TOKEN_PREFIX: &str = "amis_";
 /// 256 bits of OS randomness per token.
 const TOKEN_BYTES: usize = 32;
 const TOKENS_FILE: &str = "tokens.json";
+/// Held (flock, exclusive) while the token file is read, changed and replaced, so two
+/// `token` commands at once cannot undo each other's change.
+const TOKENS_LOCK: &str = "tokens.lock";
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -43,6 +46,42 @@ pub struct TokenRecord {
     pub created: String,
     #[serde(default)]
     pub revoked: Option<String>,
+    /// What the agency may hold; tokens made before quotas get the defaults.
+    #[serde(default)]
+    pub quota: Quota,
+}
+
+/// What one agency may hold on the server, set when its token is made. Past a limit an
+/// upload is refused (429 for layers, 507 for bytes) with what is used and what is allowed.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Quota {
+    /// Layers the agency may have published at once.
+    pub layers: u64,
+    /// Bytes of uploaded files kept for the agency (every kept version of its layers).
+    pub stored_bytes: u64,
+    /// Memory the agency's published layers may take once decoded.
+    pub decoded_bytes: u64,
+}
+
+impl Quota {
+    /// No limits: the operator's own tools and benchmarks.
+    pub const UNLIMITED: Quota = Quota {
+        layers: u64::MAX,
+        stored_bytes: u64::MAX,
+        decoded_bytes: u64::MAX,
+    };
+}
+
+/// 20 layers, 5 GiB of files, 2 GiB of decoded layers: several national compilations with
+/// their kept versions, on a server of a few GiB.
+impl Default for Quota {
+    fn default() -> Quota {
+        Quota {
+            layers: 20,
+            stored_bytes: 5 << 30,
+            decoded_bytes: 2 << 30,
+        }
+    }
 }
 
 impl TokenRecord {
@@ -130,6 +169,35 @@ impl TokenStore {
         Ok(TokenStore { path, file })
     }
 
+    /// Re-reads the token file under its lock, applies `change` and writes it back, so a
+    /// change made meanwhile by another process is kept, not overwritten.
+    fn change<T>(
+        &mut self,
+        change: impl FnOnce(&mut TokenFile) -> Result<T, AuthError>,
+    ) -> Result<T, AuthError> {
+        let storage = |reason: String| AuthError::Storage {
+            path: self.path.clone(),
+            reason,
+        };
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|e| storage(e.to_string()))?;
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(TOKENS_LOCK))
+            .map_err(|e| storage(e.to_string()))?;
+        rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive)
+            .map_err(|e| storage(e.to_string()))?;
+        let dir = dir.to_path_buf();
+        *self = TokenStore::open(&dir)?;
+        let out = change(&mut self.file)?;
+        self.save()?;
+        // The lock goes with the file handle.
+        drop(lock);
+        Ok(out)
+    }
+
     fn save(&self) -> Result<(), AuthError> {
         let bytes = serde_json::to_vec_pretty(&self.file).map_err(|e| AuthError::Storage {
             path: self.path.clone(),
@@ -145,12 +213,22 @@ impl TokenStore {
         &self.file.tokens
     }
 
-    /// Creates a token, persists its hash, and returns the record with the token itself,
-    /// which exists nowhere else afterwards.
+    /// Creates a token with the default [`Quota`]; see [`TokenStore::create_with`].
     pub fn create(
         &mut self,
         agency: &str,
         scopes: &[String],
+    ) -> Result<(TokenRecord, String), AuthError> {
+        self.create_with(agency, scopes, Quota::default())
+    }
+
+    /// Creates a token, persists its hash, and returns the record with the token itself,
+    /// which exists nowhere else afterwards.
+    pub fn create_with(
+        &mut self,
+        agency: &str,
+        scopes: &[String],
+        quota: Quota,
     ) -> Result<(TokenRecord, String), AuthError> {
         let agency = agency.trim();
         if agency.is_empty() || agency.len() > 100 || agency.chars().any(char::is_control) {
@@ -180,23 +258,25 @@ impl TokenStore {
             sha256: hex(&digest(&token)),
             created: now_rfc3339(),
             revoked: None,
+            quota,
         };
-        self.file.tokens.push(record.clone());
-        self.save()?;
+        self.change(|file| {
+            file.tokens.push(record.clone());
+            Ok(())
+        })?;
         Ok((record, token))
     }
 
     pub fn revoke(&mut self, id: &str) -> Result<TokenRecord, AuthError> {
-        let record = self
-            .file
-            .tokens
-            .iter_mut()
-            .find(|t| t.id == id)
-            .ok_or_else(|| AuthError::UnknownToken(id.to_string()))?;
-        record.revoked.get_or_insert_with(now_rfc3339);
-        let record = record.clone();
-        self.save()?;
-        Ok(record)
+        self.change(|file| {
+            let record = file
+                .tokens
+                .iter_mut()
+                .find(|t| t.id == id)
+                .ok_or_else(|| AuthError::UnknownToken(id.to_string()))?;
+            record.revoked.get_or_insert_with(now_rfc3339);
+            Ok(record.clone())
+        })
     }
 
     /// The live record whose hash matches `presented`. Every record is compared (in constant

@@ -49,6 +49,15 @@ pub enum TokenAction {
         /// Layer ids the token may write, as globs, comma-separated (e.g. 'idn-*').
         #[arg(long, value_delimiter = ',', required = true)]
         layers: Vec<String>,
+        /// Layers the agency may have published at once.
+        #[arg(long, default_value_t = 20)]
+        max_layers: u64,
+        /// MiB of uploaded files kept for the agency (every kept version).
+        #[arg(long, default_value_t = 5120)]
+        max_stored_mb: u64,
+        /// MiB of memory the agency's published layers may take once decoded.
+        #[arg(long, default_value_t = 2048)]
+        max_decoded_mb: u64,
     },
     /// List tokens (ids, agencies, scopes; never the tokens themselves).
     List,

@@ -191,3 +191,15 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for JsonErrors<S> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
+
+/// The peer address of a connection, for what is logged per client (refused writes).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub std::net::SocketAddr);
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, JsonErrorsListener>>
+    for ClientAddr
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, JsonErrorsListener>) -> ClientAddr {
+        ClientAddr(*stream.remote_addr())
+    }
+}

@@ -53,6 +53,10 @@ pub enum ApiError {
     DeadlineExceeded(u64),
     #[error("{0}")]
     Conflict(String),
+    #[error("quota exceeded: {0}")]
+    QuotaLayers(String),
+    #[error("quota exceeded: {0}")]
+    QuotaBytes(String),
     #[error("the server's disk is full; nothing was changed")]
     InsufficientStorage,
     #[error("the server is answering as many requests as it can; retry in a moment")]
@@ -96,6 +100,8 @@ impl ApiError {
                 (StatusCode::UNPROCESSABLE_ENTITY, "ProtocolViolation")
             }
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "Conflict"),
+            ApiError::QuotaLayers(_) => (StatusCode::TOO_MANY_REQUESTS, "QuotaExceeded"),
+            ApiError::QuotaBytes(_) => (StatusCode::INSUFFICIENT_STORAGE, "QuotaExceeded"),
             ApiError::RangeNotSatisfiable(_) => {
                 (StatusCode::RANGE_NOT_SATISFIABLE, "RangeNotSatisfiable")
             }

@@ -2,7 +2,7 @@ use clap::Parser;
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::prelude::*;
 
-use amis_webgis::auth::TokenStore;
+use amis_webgis::auth::{Quota, TokenStore};
 use amis_webgis::config::{Cli, Command, LogFormat, TokenAction, TokenArgs};
 
 /// mimalloc rather than glibc's allocator: tile encoding and GeoJSON pages allocate many
@@ -64,11 +64,25 @@ async fn main() -> std::process::ExitCode {
 fn token(args: TokenArgs) -> Result<(), Box<dyn std::error::Error>> {
     let mut store = TokenStore::open(&args.store)?;
     match args.action {
-        TokenAction::Create { agency, layers } => {
-            let (record, token) = store.create(&agency, &layers)?;
+        TokenAction::Create {
+            agency,
+            layers,
+            max_layers,
+            max_stored_mb,
+            max_decoded_mb,
+        } => {
+            let quota = Quota {
+                layers: max_layers,
+                stored_bytes: max_stored_mb.saturating_mul(1 << 20),
+                decoded_bytes: max_decoded_mb.saturating_mul(1 << 20),
+            };
+            let (record, token) = store.create_with(&agency, &layers, quota)?;
             println!("token id: {}", record.id);
             println!("agency:   {}", record.agency);
             println!("layers:   {}", record.scopes.join(", "));
+            println!(
+                "quota:    {max_layers} layers, {max_stored_mb} MiB stored, {max_decoded_mb} MiB decoded"
+            );
             println!("token:    {token}");
             println!(
                 "Keep the token secret and give it to the agency now: it is stored only as a hash and cannot be shown again."

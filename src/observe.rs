@@ -187,8 +187,27 @@ pub async fn health(State(state): State<AppState>) -> Response {
 pub async fn ready(State(state): State<AppState>) -> Response {
     if state.is_ready() {
         let snapshot = state.catalog.snapshot();
-        axum::Json(serde_json::json!({ "status": "ready", "layers": snapshot.layers.len() }))
-            .into_response()
+        let degraded: Vec<serde_json::Value> = state
+            .degraded
+            .lock()
+            .map(|d| {
+                d.iter()
+                    .map(|(layer, reason)| serde_json::json!({ "layer": layer, "reason": reason }))
+                    .collect()
+            })
+            .unwrap_or_default();
+        // Still ready: every other layer is served. Operators see what is missing here, in
+        // the log and as `amis_layers_degraded`.
+        let status = if degraded.is_empty() {
+            "ready"
+        } else {
+            "degraded"
+        };
+        let mut body = serde_json::json!({ "status": status, "layers": snapshot.layers.len() });
+        if !degraded.is_empty() {
+            body["degraded"] = degraded.into();
+        }
+        axum::Json(body).into_response()
     } else {
         (
             StatusCode::SERVICE_UNAVAILABLE,

@@ -6,10 +6,11 @@
 //! against the data protocol, indexed off to the side, stored durably, and only then swapped
 //! in; any failure leaves the served layer exactly as it was.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use crate::auth::Quota;
 use crate::catalog::{Catalog, Layer, LayerMeta};
 use crate::config::ServeArgs;
 use crate::error::ApiError;
@@ -17,7 +18,7 @@ use crate::feature::FeatureSet;
 use crate::protocol::{self, FieldMapping, Kind, Report};
 use crate::source::{self, Budget, Deadline, Format, SourceError};
 pub use crate::store::Intake;
-use crate::store::{Incoming, LayerStore, VersionRecord};
+use crate::store::{Decoded, Incoming, LayerStore, Usage, VersionRecord};
 
 /// An upload as its handler has parsed it.
 pub struct UploadRequest {
@@ -29,6 +30,8 @@ pub struct UploadRequest {
     pub dry_run: bool,
     /// When the upload's time is up: reading, checking and indexing stop there.
     pub deadline: Deadline,
+    /// What the uploading agency may hold (its token's).
+    pub quota: Quota,
 }
 
 pub enum Outcome {
@@ -54,6 +57,11 @@ pub struct Uploads {
     pub timeout: std::time::Duration,
     /// Layers with a write in progress: a second concurrent write gets 409.
     busy: Mutex<HashSet<String>>,
+    /// Each agency's turn to read and publish: its uploads run one at a time, so one
+    /// agency's flood holds at most one intake worker.
+    agency_turns: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// When a write without a valid token was last logged, per client address.
+    refusals_logged: Mutex<HashMap<Option<std::net::IpAddr>, std::time::Instant>>,
 }
 
 impl Uploads {
@@ -64,7 +72,39 @@ impl Uploads {
             max_layer_bytes: args.max_layer_mb.saturating_mul(1 << 20),
             timeout: std::time::Duration::from_secs(args.upload_timeout_secs),
             busy: Mutex::new(HashSet::new()),
+            agency_turns: Mutex::new(HashMap::new()),
+            refusals_logged: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Whether a refused write from `client` should be logged: the first in a minute is.
+    /// Addresses not seen for a minute are forgotten, so the map stays small.
+    pub fn first_refusal_this_minute(&self, client: Option<std::net::IpAddr>) -> bool {
+        const MINUTE: std::time::Duration = std::time::Duration::from_secs(60);
+        let now = std::time::Instant::now();
+        let mut logged = self
+            .refusals_logged
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if logged.len() > 10_000 {
+            logged.retain(|_, at| now.duration_since(*at) < MINUTE);
+        }
+        match logged.get(&client) {
+            Some(at) if now.duration_since(*at) < MINUTE => false,
+            _ => {
+                logged.insert(client, now);
+                true
+            }
+        }
+    }
+
+    /// The lock an upload of `agency` holds while its file is read, checked and published.
+    pub fn agency_turn(&self, agency: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut turns = self
+            .agency_turns
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        turns.entry(agency.to_string()).or_default().clone()
     }
 
     /// What a file of `len` bytes may decode to: generous for real data (100k points take
@@ -140,11 +180,17 @@ pub fn publish(
 ) -> Result<Outcome, ApiError> {
     incoming.finish().map_err(storage_error)?;
     let deadline = request.deadline;
+    let usage = uploads
+        .store
+        .usage(agency, &request.meta.id)
+        .map_err(storage_error)?;
+    let mut over_quota = quota_before_reading(&request.quota, &usage, incoming.bytes());
     let budget = uploads.memory_budget(incoming.bytes()).until(deadline);
     let set = source::read_file(incoming.path(), format, &request.intake.read, budget)
         .map_err(source_error)?;
     let mut meta = request.meta;
     deadline.check().map_err(source_error)?;
+    over_quota = over_quota.or_else(|| quota_after_reading(&request.quota, &usage, &set));
     let (set, report) = prepare(set, &mut meta, request.kind, &request.intake.fields);
     deadline.check().map_err(source_error)?;
     // A dry run reports either way (the report is what the agency asked for), with every
@@ -154,12 +200,19 @@ pub fn publish(
         if let Err(e) = check_classify(&meta, &set) {
             report.add_error(Some("classify"), e.to_string());
         }
+        if let Some(e) = over_quota {
+            report.add_error(None, e.to_string());
+        }
         return Ok(Outcome::Checked(Box::new(report)));
+    }
+    if let Some(e) = over_quota {
+        return Err(e);
     }
     if !report.is_valid() {
         return Err(ApiError::ProtocolViolation(Box::new(report)));
     }
     check_classify(&meta, &set)?;
+    let decoded_bytes = set.decoded_bytes;
     let features = set.features.len();
     let layer = Layer::build(meta.clone(), set, incoming.content_hash());
     // Indexing cannot be stopped half-way; an upload that ran past its time is still
@@ -176,7 +229,10 @@ pub fn publish(
             incoming,
             format.extension(),
             agency,
-            features,
+            Decoded {
+                features,
+                bytes: decoded_bytes,
+            },
             &intake,
         )
         .map_err(storage_error)?;
@@ -186,6 +242,42 @@ pub fn publish(
         record: Box::new(record),
         layer,
         report: Box::new(report),
+    })
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20))
+}
+
+/// The quota a file of `len` bytes would break before it is read: the agency's layer count
+/// (the layer it replaces left out of `usage`) or its stored bytes.
+fn quota_before_reading(quota: &Quota, usage: &Usage, len: u64) -> Option<ApiError> {
+    if usage.layers >= quota.layers {
+        return Some(ApiError::QuotaLayers(format!(
+            "the agency has {} published layers, its quota allows {}; retire one (DELETE) or replace one of its own",
+            usage.layers, quota.layers
+        )));
+    }
+    if usage.stored_bytes.saturating_add(len) > quota.stored_bytes {
+        return Some(ApiError::QuotaBytes(format!(
+            "the agency's kept versions take {} and this file {}, its quota allows {} of stored files",
+            mib(usage.stored_bytes),
+            mib(len),
+            mib(quota.stored_bytes)
+        )));
+    }
+    None
+}
+
+/// The quota the decoded file would break: the agency's decoded memory.
+fn quota_after_reading(quota: &Quota, usage: &Usage, set: &FeatureSet) -> Option<ApiError> {
+    (usage.decoded_bytes.saturating_add(set.decoded_bytes) > quota.decoded_bytes).then(|| {
+        ApiError::QuotaBytes(format!(
+            "the agency's published layers take {} of memory and this file would take {}, its quota allows {}",
+            mib(usage.decoded_bytes),
+            mib(set.decoded_bytes),
+            mib(quota.decoded_bytes)
+        ))
     })
 }
 
@@ -255,18 +347,33 @@ pub fn restore(
     Ok(Some(layer))
 }
 
-/// The store's published layers, for start-up; a layer whose file fails to load is skipped
-/// with an error in the log, like a bad file in `data/`.
-pub fn load_published(store: &LayerStore) -> std::io::Result<Vec<Arc<Layer>>> {
-    let mut layers = Vec::new();
-    for (record, path) in store.published()? {
+/// The store's published layers, for start-up, and the layers that could not be loaded
+/// (a damaged manifest, an unreadable file) with why: each takes out only itself, like a bad
+/// file in `data/`.
+pub fn load_published(store: &LayerStore) -> std::io::Result<LoadedStore> {
+    let published = store.published()?;
+    let mut loaded = LoadedStore {
+        layers: Vec::new(),
+        degraded: published.damaged,
+    };
+    for (record, path) in published.versions {
         let id = record.meta.id.clone();
         match load_stored(record, &path) {
-            Ok(layer) => layers.push(Arc::new(layer)),
-            Err(e) => tracing::error!("skipped stored layer {id} ({}): {e}", path.display()),
+            Ok(layer) => loaded.layers.push(Arc::new(layer)),
+            Err(e) => loaded.degraded.push((
+                id,
+                format!("its file {} cannot be loaded: {e}", path.display()),
+            )),
         }
     }
-    Ok(layers)
+    Ok(loaded)
+}
+
+/// What [`load_published`] found.
+pub struct LoadedStore {
+    pub layers: Vec<Arc<Layer>>,
+    /// Stored layers left out, with why.
+    pub degraded: Vec<(String, String)>,
 }
 
 /// A stored version, read the way it was uploaded and prepared again with its metadata.

@@ -65,6 +65,9 @@ pub struct Shared {
     pub access_log: bool,
     /// Set once the data directory and the store are loaded.
     pub ready: Arc<AtomicBool>,
+    /// Stored layers that could not be loaded at start-up (a damaged manifest, an
+    /// unreadable file), with why: `/ready` lists them.
+    pub degraded: Arc<std::sync::Mutex<Vec<(String, String)>>>,
 }
 
 impl AppState {
@@ -101,6 +104,7 @@ impl AppState {
             request_timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
             access_log: args.access_log,
             ready: Arc::new(AtomicBool::new(false)),
+            degraded: Arc::default(),
         }))
     }
 
@@ -400,7 +404,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let loader = tokio::spawn(load(args, state.clone()));
     let served = axum::serve(
         crate::connection::JsonErrorsListener(listener),
-        router(state),
+        router(state).into_make_service_with_connect_info::<crate::connection::ClientAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await;
@@ -434,11 +438,26 @@ async fn load(args: ServeArgs, state: AppState) {
         Ok(n) => tracing::warn!("discarded {n} upload(s) left half-received by the last run"),
         Err(e) => tracing::error!("could not clear the store's incoming directory: {e}"),
     }
+    // Zip members are unpacked on the store's disk, not the system's temporary directory.
+    let scratch = store.root().join("scratch");
+    match crate::source::clear_scratch(&scratch) {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!("removed {n} unpacked file set(s) left by the last run"),
+        Err(e) => tracing::error!("could not clear the store's scratch directory: {e}"),
+    }
+    crate::source::use_scratch_root(scratch);
     match tokio::task::spawn_blocking(move || crate::publish::load_published(&store)).await {
         Ok(Ok(published)) => {
-            for layer in published {
+            for layer in published.layers {
                 report.layers.retain(|l| l.meta.id != layer.meta.id);
                 report.layers.push(layer);
+            }
+            for (id, reason) in &published.degraded {
+                tracing::error!(layer = %id, "stored layer not served: {reason}");
+            }
+            metrics::gauge!("amis_layers_degraded").set(published.degraded.len() as f64);
+            if let Ok(mut degraded) = state.degraded.lock() {
+                *degraded = published.degraded;
             }
         }
         Ok(Err(e)) => tracing::error!("not serving uploaded layers: {e}"),

@@ -153,6 +153,35 @@ pub struct VersionRecord {
     /// Absent in versions stored before uploads took options: read those with defaults.
     #[serde(default)]
     pub intake: Intake,
+    /// The memory the version takes once decoded (0 in versions stored before quotas).
+    #[serde(default)]
+    pub decoded_bytes: u64,
+}
+
+/// What a version decoded to: its features and the memory they take.
+#[derive(Debug, Clone, Copy)]
+pub struct Decoded {
+    pub features: usize,
+    pub bytes: u64,
+}
+
+/// What the store publishes: each layer's current version and file, and the layers whose
+/// manifest is damaged, with why.
+#[derive(Debug, Default)]
+pub struct Published {
+    pub versions: Vec<(VersionRecord, PathBuf)>,
+    pub damaged: Vec<(String, String)>,
+}
+
+/// What an agency holds in the store, to hold it to its quota.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Layers whose published version the agency uploaded.
+    pub layers: u64,
+    /// Bytes of every kept version the agency uploaded.
+    pub stored_bytes: u64,
+    /// Decoded memory of the published versions the agency uploaded.
+    pub decoded_bytes: u64,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -245,7 +274,7 @@ impl LayerStore {
         mut incoming: Incoming,
         ext: &str,
         agency: &str,
-        features: usize,
+        decoded: Decoded,
         intake: &Intake,
     ) -> std::io::Result<VersionRecord> {
         incoming.finish()?;
@@ -269,11 +298,12 @@ impl LayerStore {
             file,
             agency: agency.to_string(),
             created: crate::server::now_rfc3339(),
-            features,
+            features: decoded.features,
             bytes: incoming.bytes,
             sha256: incoming.sha256_hex(),
             meta: meta.clone(),
             intake: intake.clone(),
+            decoded_bytes: decoded.bytes,
         };
         manifest.versions.push(record.clone());
         manifest.current = Some(version);
@@ -324,13 +354,32 @@ impl LayerStore {
         Ok(was_published)
     }
 
-    /// The published version of every stored layer, with its file's path.
-    pub fn published(&self) -> std::io::Result<Vec<(VersionRecord, PathBuf)>> {
-        let dir = self.root.join("layers");
-        let mut out = Vec::new();
-        let entries = match std::fs::read_dir(&dir) {
+    /// What `agency` holds: its published layers and their decoded memory, and the bytes
+    /// of every version it uploaded that is kept. The published version of `replacing` (the
+    /// layer an upload would replace) is not counted as a layer or as memory; its files are.
+    /// A layer whose manifest cannot be read counts for nothing.
+    pub fn usage(&self, agency: &str, replacing: &str) -> std::io::Result<Usage> {
+        let mut usage = Usage::default();
+        for id in self.layer_ids()? {
+            let Ok(manifest) = self.manifest(&id) else {
+                continue;
+            };
+            for v in manifest.versions.iter().filter(|v| v.agency == agency) {
+                usage.stored_bytes = usage.stored_bytes.saturating_add(v.bytes);
+                if manifest.current == Some(v.version) && id != replacing {
+                    usage.layers += 1;
+                    usage.decoded_bytes = usage.decoded_bytes.saturating_add(v.decoded_bytes);
+                }
+            }
+        }
+        Ok(usage)
+    }
+
+    /// The ids of every stored layer, sorted.
+    fn layer_ids(&self) -> std::io::Result<Vec<String>> {
+        let entries = match std::fs::read_dir(self.root.join("layers")) {
             Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(e),
         };
         let mut ids: Vec<String> = entries
@@ -338,12 +387,27 @@ impl LayerStore {
             .filter_map(|e| e.file_name().to_str().map(str::to_string))
             .collect();
         ids.sort();
-        for id in ids {
-            let manifest = self.manifest(&id)?;
+        Ok(ids)
+    }
+
+    /// The published version of every stored layer, with its file's path. A manifest that
+    /// cannot be read (truncated by a full disk, edited by hand) takes out its own layer
+    /// only: it is listed in [`Published::damaged`] with the reason.
+    pub fn published(&self) -> std::io::Result<Published> {
+        let mut out = Published::default();
+        for id in self.layer_ids()? {
+            let manifest = match self.manifest(&id) {
+                Ok(manifest) => manifest,
+                Err(e) => {
+                    out.damaged
+                        .push((id, format!("its manifest.json cannot be read: {e}")));
+                    continue;
+                }
+            };
             if let Some(current) = manifest.current
                 && let Some(record) = manifest.versions.into_iter().find(|v| v.version == current)
             {
-                out.push(self.file_of(&id, record));
+                out.versions.push(self.file_of(&id, record));
             }
         }
         Ok(out)
@@ -358,12 +422,16 @@ impl LayerStore {
             .append(true)
             .open(self.root.join("audit.log"))?;
         let mut line = entry.to_string();
-        if line.len() > MAX_AUDIT_ENTRY {
-            let cut = (0..=MAX_AUDIT_ENTRY - 64)
+        // Cut after escaping, and again if wrapping the cut text escaped it further.
+        let mut keep = MAX_AUDIT_ENTRY - 64;
+        while line.len() > MAX_AUDIT_ENTRY {
+            let text = entry.to_string();
+            let cut = (0..=keep.min(text.len()))
                 .rev()
-                .find(|i| line.is_char_boundary(*i))
+                .find(|i| text.is_char_boundary(*i))
                 .unwrap_or(0);
-            line = serde_json::json!({ "truncated": true, "entry": &line[..cut] }).to_string();
+            line = serde_json::json!({ "truncated": true, "entry": &text[..cut] }).to_string();
+            keep /= 2;
         }
         line.push('\n');
         file.write_all(line.as_bytes())?;

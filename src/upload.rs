@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use tokio_stream::StreamExt;
 
-use crate::auth::{TokenRecord, TokenStore};
+use crate::auth::{Quota, TokenRecord, TokenStore};
 use crate::catalog::{LayerMeta, is_valid_layer_id};
 use crate::error::ApiError;
 use crate::feature::abbreviate;
@@ -24,7 +24,7 @@ use crate::publish::{self, Intake, Outcome, UploadRequest, Uploads, storage_erro
 use crate::server::{AppState, now_rfc3339, query_params, reject_query};
 use crate::source::{Deadline, Format, ReadOptions};
 use crate::store::Incoming;
-use crate::work::WorkClass;
+use crate::work::{SMALL_INTAKE_BYTES, WorkClass};
 
 /// What an upload may set, as query parameters (so `curl -T file.fgb` works).
 const UPLOAD_PARAMS: [&str; 12] = [
@@ -83,6 +83,25 @@ impl FromRequestParts<AppState> for Agency {
                 .map_err(|e| ApiError::Internal(format!("authorisation failed: {e}")))?;
         match authorized {
             Ok(token) => Ok(Agency { token, layer }),
+            // Anyone can send a request without a valid token: counted and logged (at most
+            // once a minute per address), never a synced audit line each.
+            Err(e @ ApiError::Unauthorized(_)) => {
+                metrics::counter!("amis_uploads_total", "agency" => "-", "action" => action, "outcome" => "refused")
+                    .increment(1);
+                let client = parts
+                    .extensions
+                    .get::<axum::extract::ConnectInfo<crate::connection::ClientAddr>>()
+                    .map(|c| c.0.0.ip());
+                if state.uploads.first_refusal_this_minute(client) {
+                    tracing::warn!(
+                        client = ?client,
+                        layer = %layer,
+                        action,
+                        "write refused: {e} (refusals from this address are logged at most once a minute; /metrics counts them all as amis_uploads_total with agency \"-\")"
+                    );
+                }
+                Err(e)
+            }
             Err(e) => {
                 audit(
                     state,
@@ -268,6 +287,7 @@ fn request_from_params(
         },
         dry_run,
         deadline,
+        quota: Quota::default(),
     })
 }
 
@@ -331,6 +351,7 @@ async fn receive_and_publish(
     reject_query(query, &UPLOAD_PARAMS)?;
     let mut request = request_from_params(id, &query_params(query), deadline)?;
     request.meta.source = agency.token.agency.clone();
+    request.quota = agency.token.quota;
     let format = format_of(headers)?;
     let max = state.uploads.max_bytes;
     let declared = headers
@@ -350,22 +371,35 @@ async fn receive_and_publish(
     let uploads = state.uploads.clone();
     let incoming = state
         .work
-        .run(WorkClass::Upload, move || uploads.store.incoming())
+        .run(WorkClass::Store, move || uploads.store.incoming())
         .await?
         .map_err(storage_error)?;
     let incoming = receive(state, body, incoming, deadline).await?;
     *received = Some((incoming.bytes(), incoming.sha256_hex()));
 
+    // One upload of an agency at a time; small files on their own workers. Waiting for
+    // either counts against the deadline; a job once started runs to its answer.
+    let out_of_time = || ApiError::DeadlineExceeded(deadline.allowed_secs());
+    let turn = state.uploads.agency_turn(&agency.token.agency);
+    let _turn = tokio::time::timeout(deadline.remaining(), turn.lock_owned())
+        .await
+        .map_err(|_| out_of_time())?;
+    let class = if incoming.bytes() <= SMALL_INTAKE_BYTES {
+        WorkClass::SmallIntake
+    } else {
+        WorkClass::Intake
+    };
     let existed = state.catalog.snapshot().get(id).is_some();
     let uploads = state.uploads.clone();
     let catalog = state.catalog.clone();
     let agency_name = agency.token.agency.clone();
     let outcome = state
         .work
-        .run(WorkClass::Upload, move || {
+        .run_if_started_within(class, deadline.remaining(), move || {
             publish::publish(&uploads, &catalog, incoming, format, request, &agency_name)
         })
-        .await??;
+        .await?
+        .ok_or_else(out_of_time)??;
     drop(slot);
     Ok(match outcome {
         Outcome::Checked(report) => (
@@ -407,7 +441,7 @@ async fn receive_and_publish(
 
 /// Receives the request body into `incoming`, enforcing the size limit as bytes arrive and
 /// the upload's deadline on the whole body. Chunks are gathered in memory and written a MiB at a
-/// time on the upload pool, so the file writes never run on the async workers.
+/// time on the store's workers, so the file writes never run on the async workers.
 async fn receive(
     state: &AppState,
     body: Body,
@@ -420,7 +454,7 @@ async fn receive(
     let write = |mut incoming: Incoming, batch: Vec<u8>| async move {
         state
             .work
-            .run(WorkClass::Upload, move || {
+            .run(WorkClass::Store, move || {
                 incoming.write(&batch).map(|()| incoming)
             })
             .await?
@@ -470,7 +504,7 @@ pub async fn retire(
     let (uploads, layer_id) = (state.uploads.clone(), id.clone());
     state
         .work
-        .run(WorkClass::Upload, move || uploads.store.retire(&layer_id))
+        .run(WorkClass::Store, move || uploads.store.retire(&layer_id))
         .await?
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     state.catalog.retire(&id);
@@ -507,7 +541,7 @@ pub async fn restore(
     let layer_id = id.clone();
     let layer = state
         .work
-        .run(WorkClass::Upload, move || {
+        .run(WorkClass::Intake, move || {
             publish::restore(&uploads, &catalog, &layer_id, number)
         })
         .await??
@@ -538,7 +572,7 @@ pub async fn versions(
     let (uploads, layer_id) = (state.uploads.clone(), id.clone());
     let versions = state
         .work
-        .run(WorkClass::Upload, move || uploads.store.versions(&layer_id))
+        .run(WorkClass::Store, move || uploads.store.versions(&layer_id))
         .await?
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     if versions.is_empty() && state.catalog.snapshot().get(&id).is_none() {

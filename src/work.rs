@@ -28,16 +28,29 @@ pub enum WorkClass {
     Items,
     /// Building CSV and FlatGeobuf downloads.
     Download,
-    /// Writing, reading, checking and publishing uploads; the audit log.
-    Upload,
+    /// Short file work of the store: writing an upload's body as it arrives, listing
+    /// versions, retiring, the audit log. Kept apart from reading files, so none of it
+    /// waits behind a slow upload.
+    Store,
+    /// Reading, checking, indexing and publishing an uploaded file (each agency runs one at
+    /// a time: see `publish::Uploads::agency_turn`).
+    Intake,
+    /// The same for small files (up to [`SMALL_INTAKE_BYTES`]): a 2 KB dry run does not
+    /// queue behind another agency's 500 MB upload.
+    SmallIntake,
 }
 
+/// Files up to this size are read on their own pool ([`WorkClass::SmallIntake`]).
+pub const SMALL_INTAKE_BYTES: u64 = 1 << 20;
+
 impl WorkClass {
-    pub const ALL: [WorkClass; 4] = [
+    pub const ALL: [WorkClass; 6] = [
         WorkClass::Render,
         WorkClass::Items,
         WorkClass::Download,
-        WorkClass::Upload,
+        WorkClass::Store,
+        WorkClass::Intake,
+        WorkClass::SmallIntake,
     ];
 
     pub fn name(self) -> &'static str {
@@ -45,8 +58,18 @@ impl WorkClass {
             WorkClass::Render => "render",
             WorkClass::Items => "items",
             WorkClass::Download => "download",
-            WorkClass::Upload => "upload",
+            WorkClass::Store => "store",
+            WorkClass::Intake => "intake",
+            WorkClass::SmallIntake => "intake-small",
         }
+    }
+
+    /// Uploads have their own time limit (the upload's deadline), not the read timeout.
+    fn is_timed(self) -> bool {
+        matches!(
+            self,
+            WorkClass::Render | WorkClass::Items | WorkClass::Download
+        )
     }
 }
 
@@ -56,7 +79,9 @@ pub struct WorkLimits {
     pub render: usize,
     pub items: usize,
     pub download: usize,
-    pub upload: usize,
+    pub store: usize,
+    pub intake: usize,
+    pub small_intake: usize,
 }
 
 impl WorkLimits {
@@ -71,7 +96,21 @@ impl WorkLimits {
             render: 2 * cores.max(2),
             items: 2 * cores.max(2),
             download: (cores / 2).max(2),
-            upload: 2,
+            store: 4,
+            intake: 2,
+            small_intake: 2,
+        }
+    }
+
+    /// One permit a class: what tests use to show that one class cannot starve another.
+    pub fn one_each() -> WorkLimits {
+        WorkLimits {
+            render: 1,
+            items: 1,
+            download: 1,
+            store: 1,
+            intake: 1,
+            small_intake: 1,
         }
     }
 
@@ -80,7 +119,9 @@ impl WorkLimits {
             WorkClass::Render => self.render,
             WorkClass::Items => self.items,
             WorkClass::Download => self.download,
-            WorkClass::Upload => self.upload,
+            WorkClass::Store => self.store,
+            WorkClass::Intake => self.intake,
+            WorkClass::SmallIntake => self.small_intake,
         }
     }
 }
@@ -93,7 +134,7 @@ struct Pool {
 /// The semaphores of every class; cheap to clone.
 #[derive(Clone)]
 pub struct Work {
-    pools: Arc<[Pool; 4]>,
+    pools: Arc<[Pool; 6]>,
     limits: WorkLimits,
     timeout: std::time::Duration,
 }
@@ -134,7 +175,7 @@ impl Work {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        if class == WorkClass::Upload {
+        if !class.is_timed() {
             return self.run_untimed(class, job).await;
         }
         match tokio::time::timeout(self.timeout, self.run_untimed(class, job)).await {
@@ -146,7 +187,33 @@ impl Work {
         }
     }
 
-    /// [`Work::run`] without the timeout: uploads have their own (the body's arrival), and
+    /// Runs `job` once a permit of `class` is free, if one is within `wait`; `Ok(None)` if
+    /// not. Only the wait is bounded: a job that has started runs to its end (an upload's
+    /// job checks its own deadline and must never be abandoned half-published).
+    pub async fn run_if_started_within<T, F>(
+        &self,
+        class: WorkClass,
+        wait: std::time::Duration,
+        job: F,
+    ) -> Result<Option<T>, ApiError>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool(class);
+        let permit = {
+            let _waiting = Waiting::new(&pool.waiting);
+            tokio::time::timeout(wait, pool.permits.clone().acquire_owned()).await
+        };
+        let Ok(permit) = permit else {
+            return Ok(None);
+        };
+        let permit =
+            permit.map_err(|_| ApiError::Internal("the work pool was shut down".into()))?;
+        self.spawn(class, permit, job).await.map(Some)
+    }
+
+    /// [`Work::run`] without the timeout: uploads have their own (their deadline), and
     /// publishing a file once it is in must not be cut short.
     async fn run_untimed<T, F>(&self, class: WorkClass, job: F) -> Result<T, ApiError>
     where
@@ -162,6 +229,20 @@ impl Work {
         };
         let permit =
             permit.map_err(|_| ApiError::Internal("the work pool was shut down".into()))?;
+        self.spawn(class, permit, job).await
+    }
+
+    /// Runs `job` on the blocking pool holding `permit`; a panic is a 500.
+    async fn spawn<T, F>(
+        &self,
+        class: WorkClass,
+        permit: tokio::sync::OwnedSemaphorePermit,
+        job: F,
+    ) -> Result<T, ApiError>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
             lower_this_threads_priority();
@@ -239,15 +320,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_busy_class_does_not_block_another() {
-        let work = Work::new(
-            WorkLimits {
-                render: 1,
-                items: 1,
-                download: 1,
-                upload: 1,
-            },
-            Duration::from_secs(60),
-        );
+        let work = Work::new(WorkLimits::one_each(), Duration::from_secs(60));
         // Hold the only download permit until told to stop.
         let (release, wait) = std::sync::mpsc::channel::<()>();
         let busy = {

@@ -146,7 +146,14 @@ async fn metrics_parse_and_count_what_happens() {
     assert!(value(&after, "amis_tile_cache_bytes", &[]) > 0.0);
     assert!(value(&after, "amis_store_disk_free_bytes", &[]) > 0.0);
     assert_eq!(value(&after, "amis_ready", &[]), 1.0);
-    for class in ["render", "items", "download", "upload"] {
+    for class in [
+        "render",
+        "items",
+        "download",
+        "store",
+        "intake",
+        "intake-small",
+    ] {
         assert!(
             after
                 .iter()
@@ -202,15 +209,7 @@ async fn a_flood_is_refused_quickly_and_probes_still_answer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_read_waiting_too_long_ends_and_busy_classes_starve_no_other() {
     let mut state = state_with("timeout", |args| args.request_timeout_secs = 1);
-    state.work = Work::new(
-        WorkLimits {
-            render: 1,
-            items: 1,
-            download: 1,
-            upload: 1,
-        },
-        state.request_timeout,
-    );
+    state.work = Work::new(WorkLimits::one_each(), state.request_timeout);
     // Occupy the only render and the only download permit.
     let (release, wait) = std::sync::mpsc::channel::<()>();
     let wait = std::sync::Arc::new(std::sync::Mutex::new(wait));

@@ -25,12 +25,12 @@ const STATEMENT_TIME_LIMIT: Duration = Duration::from_secs(120);
 /// The most memory SQLite may take in this process, whatever it is asked to compute. SQLite
 /// only reads GeoPackages here (uploads and `data/`), a page cache and one row at a time:
 /// a few MiB for real files. Past the limit a statement fails with "out of memory".
-pub const SQLITE_HEAP_LIMIT: i64 = 512 << 20;
+pub const SQLITE_HEAP_LIMIT: i64 = 256 << 20;
 
 /// The longest string or blob SQLite may make: a real geometry blob is well below this
-/// (the 10 m world's countries: 6 MiB all together), and a view that computes longer
+/// (the 10 m world's countries: 6 MiB all together; a polygon of four million vertices fits), and a view that computes longer
 /// values fails at once instead of filling memory.
-const MAX_VALUE_BYTES: u64 = 256 << 20;
+const MAX_VALUE_BYTES: u64 = 64 << 20;
 
 /// Feature tables listed at most: a GeoPackage has a handful; `gpkg_contents` as a view
 /// could list millions.
@@ -151,7 +151,7 @@ pub fn read(
             return Err(SourceError::Options(format!(
                 "the GeoPackage has no feature table {:?}; it has {}",
                 abbreviate(layer, 60),
-                list(&tables)
+                super::listed(tables.iter().map(String::as_str))
             )));
         }
         None => match tables.as_slice() {
@@ -161,7 +161,7 @@ pub fn read(
                 warnings.push(format!(
                     "the GeoPackage has {} feature tables ({}); read {first:?}; name another with ?layer=",
                     tables.len(),
-                    list(&tables)
+                    super::listed(tables.iter().map(String::as_str))
                 ));
                 first.clone()
             }
@@ -300,20 +300,6 @@ pub fn read(
         }
     }
     Ok(collected.finish(fields, warnings, crs))
-}
-
-/// The tables for a message: the first ten, each name cut to 60 characters.
-fn list(tables: &[String]) -> String {
-    let mut out = tables
-        .iter()
-        .take(10)
-        .map(|t| format!("{:?}", abbreviate(t, 60)))
-        .collect::<Vec<_>>()
-        .join(", ");
-    if tables.len() > 10 {
-        out.push_str(&format!(" and {} more", tables.len() - 10));
-    }
-    out
 }
 
 /// Sets SQLite's process-wide heap limit, once.

@@ -479,6 +479,21 @@ impl<'a> Collected<'a> {
     }
 }
 
+/// Names from a file for a message: the first ten, quoted and each cut to 60 characters,
+/// then how many more (a zip or a GeoPackage may name thousands).
+pub(crate) fn listed<'a>(names: impl ExactSizeIterator<Item = &'a str>) -> String {
+    let total = names.len();
+    let mut out = names
+        .take(10)
+        .map(|n| format!("{:?}", crate::feature::abbreviate(n, 60)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if total > 10 {
+        out.push_str(&format!(" and {} more", total - 10));
+    }
+    out
+}
+
 /// Binary values as text, as GDAL writes them to text formats: upper-case hex.
 pub(crate) fn binary_text(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
@@ -490,6 +505,39 @@ pub(crate) fn binary_text(bytes: &[u8]) -> String {
     out
 }
 
+/// Where readers unpack zip members and copy streams they need random access to; the
+/// system's temporary directory until [`use_scratch_root`] names another.
+static SCRATCH_ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Makes readers unpack under `dir` (the server uses its store, so a full disk there is an
+/// upload's 507, and what a killed process leaves is removed at the next start: see
+/// [`clear_scratch`]). Only the first call has an effect.
+pub fn use_scratch_root(dir: PathBuf) {
+    let _ = SCRATCH_ROOT.set(dir);
+}
+
+/// Removes what readers left under `dir` (a process killed mid-read); returns how many
+/// directories were removed.
+pub fn clear_scratch(dir: &Path) -> std::io::Result<usize> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with("amis-read-")
+        {
+            std::fs::remove_dir_all(entry.path())?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
 /// A private directory for files a reader unpacks, removed with everything in it when dropped.
 pub(crate) struct ScratchDir(PathBuf);
 
@@ -497,7 +545,11 @@ impl ScratchDir {
     pub(crate) fn new() -> std::io::Result<ScratchDir> {
         use std::sync::atomic::{AtomicU64, Ordering};
         static NEXT: AtomicU64 = AtomicU64::new(0);
-        let path = std::env::temp_dir().join(format!(
+        let root = SCRATCH_ROOT
+            .get()
+            .cloned()
+            .unwrap_or_else(std::env::temp_dir);
+        let path = root.join(format!(
             "amis-read-{}-{}",
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)

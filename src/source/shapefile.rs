@@ -116,11 +116,9 @@ fn unzip(path: &Path, options: &ReadOptions, dir: &Path) -> Result<Parts, Source
             .map(|n| stem(n))
             .ok_or_else(|| {
                 SourceError::Options(format!(
-                    "the zip has no Shapefile {layer:?}; it has {}",
-                    all.iter()
-                        .map(|n| format!("{:?}", stem(n)))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    "the zip has no Shapefile {:?}; it has {}",
+                    crate::feature::abbreviate(layer, 60),
+                    super::listed(all.iter().map(|n| &n[..n.len() - 4]))
                 ))
             })?,
         (None, [only]) => stem(only),
@@ -128,10 +126,7 @@ fn unzip(path: &Path, options: &ReadOptions, dir: &Path) -> Result<Parts, Source
             return Err(SourceError::Options(format!(
                 "the zip holds {} Shapefiles ({}); name one with ?layer=",
                 all.len(),
-                all.iter()
-                    .map(|n| format!("{:?}", stem(n)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                super::listed(all.iter().map(|n| &n[..n.len() - 4]))
             )));
         }
     };
@@ -159,8 +154,14 @@ fn unzip(path: &Path, options: &ReadOptions, dir: &Path) -> Result<Parts, Source
         }
         let target = dir.join(format!("layer{ext}"));
         let mut out = std::io::BufWriter::new(File::create(&target)?);
-        let copied = std::io::copy(&mut (&mut entry).take(limit + 1), &mut out)
-            .map_err(|e| bad_zip(format!("member {name:?} cannot be unpacked: {e}")))?;
+        // An error of the operating system is the disk's (full: 507); any other, the zip's.
+        let copied = std::io::copy(&mut (&mut entry).take(limit + 1), &mut out).map_err(|e| {
+            if e.raw_os_error().is_some() {
+                SourceError::Io(e)
+            } else {
+                bad_zip(format!("member {name:?} cannot be unpacked: {e}"))
+            }
+        })?;
         if copied > limit {
             return Err(bad_zip(format!(
                 "member {name:?} unpacks to more than {limit} bytes from a {zip_bytes}-byte zip: refused as a zip bomb"

@@ -615,6 +615,8 @@ fn occurrences(set: &mut FeatureSet, who: &impl Fn(&Feature) -> Who, out: &mut C
             field_type: FieldType::String,
         });
         for feature in &mut set.features {
+            // Exactly one more slot: `push` would double the vector (48 bytes a feature).
+            feature.properties.reserve_exact(1);
             feature.properties.push(Value::Null);
         }
         primary = Some(set.fields.len() - 1);
@@ -691,22 +693,19 @@ fn occurrences(set: &mut FeatureSet, who: &impl Fn(&Feature) -> Who, out: &mut C
                     "no commodity is listed: the occurrence is shown, but no commodity filter finds it",
                 ),
                 Some(raw) => {
-                    let mut published: Vec<&'static str> = Vec::new();
+                    let mut published: Vec<String> = Vec::new();
                     for item in vocab::input_items(&raw) {
-                        match vocab::commodity(item) {
+                        let name = match vocab::commodity(item) {
                             Some(name) => {
                                 if name != item {
                                     out.normalised(&at, "commodities", item, name);
                                 }
-                                if !published.contains(&name) {
-                                    published.push(name);
-                                }
+                                name.to_string()
                             }
-                            None => out.error(
-                                Some(&at),
-                                Some("commodities"),
-                                format!("{} is not in the published commodity list (nor a symbol or synonym of one)", quote(item)),
-                            ),
+                            None => unlisted_commodity(&at, "commodities", item, out),
+                        };
+                        if !published.contains(&name) {
+                            published.push(name);
                         }
                     }
                     let joined = published.join(vocab::LIST_SEPARATOR);
@@ -758,11 +757,12 @@ fn occurrences(set: &mut FeatureSet, who: &impl Fn(&Feature) -> Who, out: &mut C
                     feature.properties[i] = Value::String(strings.intern(name));
                 }
                 Some(_) => {}
-                None => out.error(
-                    Some(&at),
-                    Some("primary_commodity"),
-                    format!("{} is not in the published commodity list", quote(&raw)),
-                ),
+                None => {
+                    let kept = unlisted_commodity(&at, "primary_commodity", &raw, out);
+                    if kept != raw {
+                        feature.properties[i] = Value::String(strings.intern(&kept));
+                    }
+                }
             }
         }
         if let Some(i) = country {
@@ -803,6 +803,24 @@ fn occurrences(set: &mut FeatureSet, who: &impl Fn(&Feature) -> Who, out: &mut C
             }
         }
     }
+}
+
+/// A commodity no list knows: kept as the agency wrote it (spacing cleaned, Unicode NFC),
+/// with a warning, and counted in the summary so a data manager sees each name once.
+fn unlisted_commodity(at: &Who, field: &str, item: &str, out: &mut Collector) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let kept: String = clean_text(item).nfc().collect();
+    out.warn(
+        Some(at),
+        Some(field),
+        format!(
+            "{} is in no commodity list the server knows (USGS MRDS, BGS World Mineral Statistics, their ore minerals): published as written, drawn as \"{}\"",
+            quote(&kept),
+            vocab::OTHER_COMMODITIES
+        ),
+    );
+    out.count_normalised(field, &kept, "(kept as written: in no list)");
+    kept
 }
 
 fn current_text(value: &Value) -> Option<String> {

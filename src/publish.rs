@@ -213,6 +213,7 @@ pub fn publish(
     }
     check_classify(&meta, &set)?;
     let decoded_bytes = set.decoded_bytes;
+    tracing::debug!(layer = %meta.id, decoded_bytes, features = set.features.len(), "read");
     let features = set.features.len();
     let layer = Layer::build(meta.clone(), set, incoming.content_hash());
     // Indexing cannot be stopped half-way; an upload that ran past its time is still

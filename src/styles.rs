@@ -153,6 +153,8 @@ fn colour_by(layer: &Layer, fallback: &str) -> (Json, Vec<Json>) {
         // Coloured by the group of the primary commodity (every occurrences layer has one:
         // the protocol derives it from the list), with the whole vocabulary in the match,
         // so an upload's commodities are coloured whatever it lists.
+        // A commodity in no list is kept as written and drawn as "Other commodities"; grey
+        // is for a point that names none.
         let mut expr = vec![json!("match"), json!(["get", "primary_commodity"])];
         let mut legend = Vec::new();
         for group in crate::vocab::COLOUR_GROUPS {
@@ -162,11 +164,18 @@ fn colour_by(layer: &Layer, fallback: &str) -> (Json, Vec<Json>) {
                 json!({ "label": group.label, "color": group.color, "values": group.commodities }),
             );
         }
+        legend.push(json!({ "label": crate::vocab::OTHER_COMMODITIES, "color": crate::vocab::OTHER_COMMODITIES_COLOUR }));
         legend.push(
             json!({ "label": "No commodity listed", "color": crate::vocab::UNSPECIFIED_COLOUR }),
         );
-        expr.push(json!(crate::vocab::UNSPECIFIED_COLOUR));
-        return (Json::Array(expr), legend);
+        expr.push(json!(crate::vocab::OTHER_COMMODITIES_COLOUR));
+        let expr = json!([
+            "case",
+            ["has", "primary_commodity"],
+            Json::Array(expr),
+            crate::vocab::UNSPECIFIED_COLOUR
+        ]);
+        return (expr, legend);
     }
     let classes = &layer.facts.classes;
     if classes.is_empty() {
@@ -221,6 +230,10 @@ fn thematic_layers(layer: &Layer, source: &str, flavour: Flavour) -> Vec<Json> {
                     "paint": { "circle-color": group.color, "circle-radius": 5, "circle-stroke-color": "#ffffff", "circle-stroke-width": 0.8 },
                     "metadata": metadata(legend.clone()) }));
             }
+            out.push(json!({ "id": format!("{id}-points-{}", crate::vocab::OTHER_COMMODITIES), "type": "circle", "source": source, "source-layer": id,
+                "filter": ["all", is_point, ["has", "primary_commodity"], ["match", ["get", "primary_commodity"], crate::vocab::COMMODITIES, false, true]],
+                "paint": { "circle-color": crate::vocab::OTHER_COMMODITIES_COLOUR, "circle-radius": 5, "circle-stroke-color": "#ffffff", "circle-stroke-width": 0.8 },
+                "metadata": metadata(legend.clone()) }));
             out.push(json!({ "id": format!("{id}-points-unspecified"), "type": "circle", "source": source, "source-layer": id,
                 "filter": ["all", is_point, ["!", ["has", "primary_commodity"]]],
                 "paint": { "circle-color": crate::vocab::UNSPECIFIED_COLOUR, "circle-radius": 4, "circle-stroke-color": "#ffffff", "circle-stroke-width": 0.8 },

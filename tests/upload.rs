@@ -153,9 +153,9 @@ async fn refusals_change_nothing() {
         text.into_bytes()
     };
 
-    let unknown_commodity = String::from_utf8(example("occurrences.geojson"))
+    let foreign_country = String::from_utf8(example("occurrences.geojson"))
         .expect("UTF-8")
-        .replace("Nickel, Cobalt", "Nickel, Kryptonite")
+        .replace("\"IDN\"", "\"France\"")
         .into_bytes();
 
     // (path, token, content type, body, expected status)
@@ -170,7 +170,7 @@ async fn refusals_change_nothing() {
         ("/api/collections/idn-occurrences?kind=other", Some(&f.idn), FGB, bad_header, StatusCode::BAD_REQUEST),
         ("/api/collections/idn-occurrences?kind=other", Some(&f.idn), GEOJSON, b"{not json".to_vec(), StatusCode::BAD_REQUEST),
         ("/api/collections/idn-occurrences?kind=occurrences", Some(&f.idn), GEOJSON, example("geology.geojson"), StatusCode::UNPROCESSABLE_ENTITY),
-        ("/api/collections/idn-occurrences?kind=occurrences", Some(&f.idn), GEOJSON, unknown_commodity, StatusCode::UNPROCESSABLE_ENTITY),
+        ("/api/collections/idn-occurrences?kind=occurrences", Some(&f.idn), GEOJSON, foreign_country, StatusCode::UNPROCESSABLE_ENTITY),
         ("/api/collections/idn-occurrences?kind=occurrences&fields=name:NAMA", Some(&f.idn), GEOJSON, example("occurrences.geojson"), StatusCode::UNPROCESSABLE_ENTITY),
         ("/api/collections/idn-occurrences?crs=EPSG:banana", Some(&f.idn), GEOJSON, example("occurrences.geojson"), StatusCode::BAD_REQUEST),
         ("/api/collections/idn-occurrences?crs=EPSG:32648", Some(&f.idn), GEOJSON, br#"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"EPSG:3405"}},"features":[]}"#.to_vec(), StatusCode::BAD_REQUEST),
@@ -637,5 +637,133 @@ async fn ids_are_checked_before_anything_and_audit_lines_stay_short() {
             line.len()
         );
     }
+    std::fs::remove_dir_all(&f.store).ok();
+}
+
+/// Real occurrence records naming commodities outside the bundled 89 (industrial minerals,
+/// dimension stone, ore minerals, and one no list knows) publish with warnings; the unknown
+/// one is kept as written, found by the filters, listed in the queryables and drawn in the
+/// "Other commodities" colour.
+#[tokio::test]
+async fn commodities_outside_the_lists_publish_and_are_filtered_and_drawn() {
+    let f = fixture("vocabulary");
+    let mut source: serde_json::Value = serde_json::from_slice(
+        &f.get("/api/collections/mineral-occurrences/items?limit=60")
+            .await
+            .body,
+    )
+    .expect("items");
+    let features = source["features"].as_array_mut().expect("features");
+    features.truncate(60);
+    let rewritten = [
+        "Dimension stone",
+        "Chromite; Bentonite",
+        "Kryptonite | Gold",
+        "  Granite   ",
+        "Wolframite, Scheelite",
+        "Cassiterite",
+    ];
+    for (feature, commodities) in features.iter_mut().zip(rewritten) {
+        feature["properties"]["commodities"] = commodities.into();
+        feature["properties"]["primary_commodity"] = serde_json::Value::Null;
+    }
+    let body = serde_json::to_vec(&source).expect("json");
+    let reply = f
+        .put(
+            "/api/collections/idn-industrial?kind=occurrences",
+            Some(&f.idn),
+            "application/geo+json",
+            body,
+        )
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let published = reply.json();
+    assert_eq!(published["features"], 60);
+    let report = &published["report"];
+    assert_eq!(report["errors"], 0);
+    let normalised = report["normalised"].as_array().expect("normalised");
+    let has = |from: &str, to: &str| {
+        normalised
+            .iter()
+            .any(|n| n["field"] == "commodities" && n["from"] == from && n["to"] == to)
+    };
+    assert!(
+        has("Kryptonite", "(kept as written: in no list)"),
+        "{normalised:?}"
+    );
+    assert!(
+        has("Chromite", "Chromium")
+            && has("Wolframite", "Tungsten")
+            && has("Scheelite", "Tungsten")
+    );
+    assert!(has("Cassiterite", "Tin"));
+    assert!(
+        report["problems"]
+            .as_array()
+            .expect("problems")
+            .iter()
+            .any(|p| {
+                p["severity"] == "warning"
+                    && p["reason"]
+                        .as_str()
+                        .is_some_and(|r| r.contains("\"Kryptonite\" is in no commodity list"))
+            })
+    );
+
+    let count = |query: &str| {
+        let f = &f;
+        let query = query.to_string();
+        async move {
+            f.get(&format!("/api/collections/idn-industrial/items?{query}"))
+                .await
+                .json()["numberMatched"]
+                .as_u64()
+                .expect("numberMatched")
+        }
+    };
+    assert_eq!(count("commodities=Kryptonite").await, 1);
+    assert_eq!(count("primary_commodity=Kryptonite").await, 1);
+    assert_eq!(count("commodities=Dimension%20stone").await, 1);
+    assert_eq!(
+        count("commodities=Granite").await,
+        1,
+        "trimmed and published under its name"
+    );
+    assert!(count("commodities=Bentonite").await >= 1);
+    assert!(count("commodities=Tungsten").await >= 1);
+
+    let queryables = f
+        .get("/api/collections/idn-industrial/queryables")
+        .await
+        .json();
+    let listed = queryables["properties"]["commodities"]["enum"]
+        .as_array()
+        .expect("enum");
+    assert!(
+        listed.iter().any(|v| v == "Kryptonite") && listed.iter().any(|v| v == "Dimension stone")
+    );
+
+    // The map colours an unlisted primary commodity as "Other commodities", not as "none".
+    let style = f.get("/styles/default.json").await.json();
+    let layer = style["layers"]
+        .as_array()
+        .expect("layers")
+        .iter()
+        .find(|l| l["id"] == "idn-industrial-points")
+        .expect("the upload is drawn")
+        .clone();
+    let colour = layer["paint"]["circle-color"].to_string();
+    assert!(
+        colour.contains(amis_webgis::vocab::OTHER_COMMODITIES_COLOUR),
+        "{colour}"
+    );
+    assert!(colour.contains("Dimension stone"), "{colour}");
+    let legend = layer["metadata"]["amis:legend"].to_string();
+    assert!(legend.contains(amis_webgis::vocab::OTHER_COMMODITIES));
     std::fs::remove_dir_all(&f.store).ok();
 }

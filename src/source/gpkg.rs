@@ -116,9 +116,15 @@ pub fn read(
 
     let mut tables: Vec<String> = Vec::new();
     {
+        // In the order tables were added; a view (which has no rowid) in its own order.
+        let order = if is_view(&conn, "gpkg_contents") {
+            ""
+        } else {
+            " ORDER BY rowid"
+        };
         let mut statement = conn
             .prepare(&format!(
-                "SELECT table_name FROM gpkg_contents WHERE data_type = 'features' ORDER BY rowid LIMIT {}",
+                "SELECT table_name FROM gpkg_contents WHERE data_type = 'features'{order} LIMIT {}",
                 MAX_TABLES + 1
             ))
             .map_err(|e| match e {
@@ -210,12 +216,20 @@ pub fn read(
     }
     let mut select = vec![quote(&geometry_column)];
     select.extend(columns.iter().map(|(name, _)| quote(name)));
-    let order = id_column.as_deref().map_or("rowid".to_string(), quote);
-    let query = format!(
-        "SELECT {} FROM {} ORDER BY {order}",
-        select.join(", "),
-        quote(&table)
-    );
+    // A table is read in its integer key's order (GDAL's feature ids). A view has no key
+    // and, in SQLite, no dependable rowid: it is read by its `fid` column when it has one,
+    // else in the order it yields rows.
+    let order = match (&id_column, is_view(&conn, &table)) {
+        (Some(id), _) => format!(" ORDER BY {}", quote(id)),
+        (None, false) => " ORDER BY rowid".to_string(),
+        (None, true) => columns
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("fid"))
+            .map_or(String::new(), |(name, _)| {
+                format!(" ORDER BY {}", quote(name))
+            }),
+    };
+    let query = format!("SELECT {} FROM {}{order}", select.join(", "), quote(&table));
     let mut statement = conn.prepare(&query).map_err(sql)?;
     let mut rows = statement.query([]).map_err(sql)?;
 
@@ -300,6 +314,16 @@ pub fn read(
         }
     }
     Ok(collected.finish(fields, warnings, crs))
+}
+
+/// Whether `name` is a view (which has no dependable rowid in SQLite).
+fn is_view(conn: &Connection, name: &str) -> bool {
+    conn.query_row(
+        "SELECT type = 'view' FROM sqlite_master WHERE name = ?1",
+        [name],
+        |r| r.get(0),
+    )
+    .unwrap_or(false)
 }
 
 /// Sets SQLite's process-wide heap limit, once.

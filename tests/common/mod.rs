@@ -193,11 +193,17 @@ impl std::ops::DerefMut for KillOnDrop {
 /// Starts the real binary on a free loopback port with the bundled data and `store`;
 /// returns the child (killed when dropped) and its address.
 pub fn spawn_server(store: &std::path::Path) -> (KillOnDrop, String) {
+    spawn_server_with(store, &[])
+}
+
+/// [`spawn_server`] with more command-line arguments (limits, another data directory).
+pub fn spawn_server_with(store: &std::path::Path, args: &[&str]) -> (KillOnDrop, String) {
     use std::io::BufRead;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_amis-webgis"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(["--bind", "127.0.0.1:0", "--store"])
         .arg(store)
+        .args(args)
         .env("NO_COLOR", "1")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())

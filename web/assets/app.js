@@ -201,6 +201,14 @@ async function fillFilterMenus(pending = fetchQueryables()) {
     }
     commodity.append(optgroup);
   }
+  // Commodities in no list: published as the agency wrote them, drawn as "Other commodities".
+  const listed = new Set(vocab.colourGroups.flatMap((g) => g.commodities));
+  const others = [...present].filter((c) => !listed.has(c)).sort();
+  if (others.length) {
+    const optgroup = el('optgroup', { label: vocab.otherCommodities.label });
+    for (const name of others) optgroup.append(new Option(name, name));
+    commodity.append(optgroup);
+  }
   const country = $('f-country');
   country.replaceChildren(new Option('All countries', ''));
   const codes = union('country');

@@ -119,12 +119,31 @@ fn geojson_errors_name_the_problem() {
             r#"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::999999"}},"features":[]}"#,
             "999999",
         ),
+        // An unclosed ring is refused wherever it is, a collection's member too.
         (
-            r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"LineString","coordinates":[]}}]}"#,
-            "empty",
+            r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"GeometryCollection","geometries":[{"type":"Point","coordinates":[100,5]},{"type":"Polygon","coordinates":[[[100,5],[101,5],[101,6],[100,6]]]}]}}]}"#,
+            "member 2 polygon 1 ring 1 is not closed",
         ),
         ("{not json", "JSON"),
     ];
+    // An empty geometry is none, in every reader: skipped with a warning, not an error.
+    for empty in [
+        r#"{"type":"LineString","coordinates":[]}"#,
+        r#"{"type":"MultiPolygon","coordinates":[]}"#,
+        r#"{"type":"GeometryCollection","geometries":[]}"#,
+    ] {
+        let text = format!(
+            r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","properties":{{}},"geometry":{empty}}},{{"type":"Feature","properties":{{}},"geometry":{{"type":"Point","coordinates":[100,5]}}}}]}}"#
+        );
+        let set = read_bytes(text.as_bytes(), Format::GeoJson).expect("read");
+        assert_eq!(set.features.len(), 1, "{empty}");
+        assert_eq!(set.features[0].id, 2, "ids stay positions in the file");
+        assert!(
+            set.warnings.iter().any(|w| w.contains("empty one")),
+            "{empty}: {:?}",
+            set.warnings
+        );
+    }
     for (text, mentions) in cases {
         let message = assert_refused(text.as_bytes(), Format::GeoJson, mentions);
         assert!(
@@ -425,4 +444,172 @@ fn decoding_stops_at_the_memory_budget() {
         Budget::bytes(10),
     );
     assert!(matches!(over, Err(SourceError::OverBudget(10))));
+}
+
+/// A zipped one-point Shapefile whose `.dbf` has one text field, written byte by byte so the
+/// field name, the value, the language byte and the `.cpg` are whatever a test needs.
+fn point_shapefile(
+    name: &[u8],
+    value: &[u8],
+    language: u8,
+    cpg: Option<&str>,
+    prj: Option<&str>,
+) -> Vec<u8> {
+    let mut shp = Vec::new();
+    shp.extend(9994i32.to_be_bytes());
+    shp.extend([0u8; 20]);
+    shp.extend(((100 + 8 + 20) / 2i32).to_be_bytes());
+    shp.extend(1000i32.to_le_bytes());
+    shp.extend(1i32.to_le_bytes());
+    for v in [100.5f64, 5.5, 100.5, 5.5, 0.0, 0.0, 0.0, 0.0] {
+        shp.extend(v.to_le_bytes());
+    }
+    shp.extend(1i32.to_be_bytes());
+    shp.extend(10i32.to_be_bytes());
+    shp.extend(1i32.to_le_bytes());
+    shp.extend(100.5f64.to_le_bytes());
+    shp.extend(5.5f64.to_le_bytes());
+    let width = 32u8;
+    let mut dbf = vec![0x03, 126, 1, 1];
+    dbf.extend(1u32.to_le_bytes());
+    dbf.extend((32u16 + 32 + 1).to_le_bytes());
+    dbf.extend((1u16 + u16::from(width)).to_le_bytes());
+    dbf.extend([0u8; 20]);
+    dbf[29] = language;
+    let mut field = [0u8; 32];
+    field[..name.len()].copy_from_slice(name);
+    field[11] = b'C';
+    field[16] = width;
+    dbf.extend(field);
+    dbf.push(0x0d);
+    dbf.push(b' ');
+    let mut cell = value.to_vec();
+    cell.resize(usize::from(width), b' ');
+    dbf.extend(cell);
+    dbf.push(0x1a);
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    let mut members: Vec<(&str, Vec<u8>)> = vec![("p.shp", shp), ("p.dbf", dbf)];
+    if let Some(cpg) = cpg {
+        members.push(("p.cpg", cpg.as_bytes().to_vec()));
+    }
+    if let Some(prj) = prj {
+        members.push(("p.prj", prj.as_bytes().to_vec()));
+    }
+    for (member, bytes) in members {
+        zip.start_file(member, options).expect("member");
+        std::io::Write::write_all(&mut zip, &bytes).expect("write");
+    }
+    zip.finish().expect("zip").into_inner()
+}
+
+fn read_with(
+    bytes: &[u8],
+    format: Format,
+    options: &amis_webgis::source::ReadOptions,
+) -> Result<amis_webgis::feature::FeatureSet, SourceError> {
+    amis_webgis::source::read_stream(
+        std::io::Cursor::new(bytes),
+        bytes.len() as u64,
+        format,
+        options,
+        amis_webgis::source::Budget::UNLIMITED,
+    )
+}
+
+#[test]
+fn dbf_names_are_decoded_once_and_encoding_overrides_the_language_byte() {
+    use amis_webgis::feature::Value;
+    use amis_webgis::source::ReadOptions;
+    let thai = |s: &str| encoding_rs::WINDOWS_874.encode(s).0.into_owned();
+    let (name, value) = (thai("ชื่อ"), thai("ขอนแก่น"));
+    // A .cpg names the code page: the field name is Thai, not mojibake of a second decoding.
+    let set = read_with(
+        &point_shapefile(&name, &value, 0, Some("CP874"), None),
+        Format::Shapefile,
+        &ReadOptions::default(),
+    )
+    .expect("read");
+    assert_eq!(set.fields[0].name, "ชื่อ");
+    assert_eq!(
+        set.features[0].properties[0],
+        Value::String("ขอนแก่น".into())
+    );
+    // ArcGIS writes language byte 0x57 (Windows-1252) whatever the text is: ?encoding= wins,
+    // and the report says the file named another.
+    let mut options = ReadOptions {
+        encoding: Some("TIS-620".into()),
+        ..ReadOptions::default()
+    };
+    let set = read_with(
+        &point_shapefile(&name, &value, 0x57, None, None),
+        Format::Shapefile,
+        &options,
+    )
+    .expect("read");
+    assert_eq!(set.fields[0].name, "ชื่อ");
+    assert_eq!(
+        set.features[0].properties[0],
+        Value::String("ขอนแก่น".into())
+    );
+    assert!(
+        set.warnings
+            .iter()
+            .any(|w| w.contains("0x57") && w.contains("?encoding=")),
+        "{:?}",
+        set.warnings
+    );
+    // The same code page named twice is no news.
+    let set = read_with(
+        &point_shapefile(&name, &value, 0x7c, None, None),
+        Format::Shapefile,
+        &options,
+    )
+    .expect("read");
+    assert!(
+        set.warnings.iter().all(|w| !w.contains("?encoding=")),
+        "{:?}",
+        set.warnings
+    );
+    options.encoding = Some("klingon".into());
+    let refused = read_with(
+        &point_shapefile(&name, &value, 0x57, None, None),
+        Format::Shapefile,
+        &options,
+    )
+    .expect_err("unknown code page");
+    assert!(refused.to_string().contains("klingon"), "{refused}");
+}
+
+#[test]
+fn crs_overrides_an_unidentifiable_declaration_and_geocentric_is_refused() {
+    use amis_webgis::source::ReadOptions;
+    let prj = r#"PROJCS["Some_Local_Grid",GEOGCS["GCS_Unknown",DATUM["D_Unknown",SPHEROID["Unknown",6377276.345,300.8017]],PRIMEM["Greenwich",0],UNIT["Degree",0.0174532925199433]],PROJECTION["Transverse_Mercator"],UNIT["Meter",1]]"#;
+    let zipped = point_shapefile(b"NAME", b"A", 0, None, Some(prj));
+    let refused =
+        read_with(&zipped, Format::Shapefile, &ReadOptions::default()).expect_err("unidentified");
+    assert!(refused.to_string().contains("?crs="), "{refused}");
+    // The file's points are in fact longitude/latitude: ?crs=EPSG:4326 says so, with a note.
+    let options = ReadOptions {
+        crs: Some(4326),
+        ..ReadOptions::default()
+    };
+    let set = read_with(&zipped, Format::Shapefile, &options).expect("read as ?crs= says");
+    assert_eq!(set.features.len(), 1);
+    assert!(
+        set.warnings
+            .iter()
+            .any(|w| w.contains("Some_Local_Grid") && w.contains("?crs=")),
+        "{:?}",
+        set.warnings
+    );
+    // Geocentric X/Y/Z are not positions on a map: refused, named.
+    let geojson = br#"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::4978"}},"features":[{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[-1000000,6000000]}}]}"#;
+    let refused =
+        read_with(geojson, Format::GeoJson, &ReadOptions::default()).expect_err("geocentric");
+    let message = refused.to_string();
+    assert!(
+        message.contains("EPSG:4978") && message.contains("geocentric"),
+        "{message}"
+    );
 }

@@ -76,8 +76,9 @@ pub enum Declared<'a> {
     Wkt(&'a str),
 }
 
-/// EPSG codes that are WGS 84 longitude/latitude already (2D, 3D, and the WGS 84 realisations).
-const LONLAT_WGS84: [u32; 3] = [4326, 4979, 4978];
+/// EPSG codes that are WGS 84 longitude/latitude already (2D and 3D; 4978, WGS 84
+/// geocentric X/Y/Z, is not, and is refused like every geocentric CRS).
+const LONLAT_WGS84: [u32; 2] = [4326, 4979];
 
 /// Resolves a declared CRS: `None` when coordinates are WGS 84 longitude/latitude already.
 ///
@@ -139,7 +140,7 @@ pub fn by_code(code: u32) -> Result<Option<Reprojector>, CrsError> {
     if def.proj4.starts_with("+proj=geocent") {
         return Err(CrsError::Untransformable(
             label,
-            "geocentric coordinates".into(),
+            "it is geocentric: X/Y/Z from the Earth's centre, not 2D positions".into(),
         ));
     }
     if proj4.trim() == "+proj=longlat +datum=WGS84 +no_defs" {

@@ -84,7 +84,8 @@ pub fn read<R: Read + Seek>(input: R, budget: &mut Budget) -> Result<Decoded, So
             .and_then(|x| Ok(Geometry::Point(Point::new(x, coord(lat_col, "latitude")?))))
             .and_then(check_decoded);
         let geometry = match geometry {
-            Ok(g) => g,
+            Ok(Some(g)) => g,
+            Ok(None) => continue,
             Err(reason) => {
                 invalid_geometries.push(id, &reason);
                 continue;

@@ -200,7 +200,12 @@ impl<'a> Builder<'a> {
             .map_err(|e| format!("invalid geometry: {e}"))
             .and_then(check_decoded)
         {
-            Ok(g) => g,
+            Ok(Some(g)) => g,
+            // An empty geometry is none, as in every reader.
+            Ok(None) => {
+                self.without_geometry += 1;
+                return Ok(());
+            }
             Err(reason) => {
                 self.invalid.push(id, &reason);
                 return Ok(());
@@ -266,7 +271,7 @@ impl<'a> Builder<'a> {
         let mut warnings = Vec::new();
         if self.without_geometry > 0 {
             warnings.push(format!(
-                "{} feature(s) without geometry were skipped",
+                "{} feature(s) without geometry (or with an empty one) were skipped",
                 self.without_geometry
             ));
         }
@@ -281,25 +286,32 @@ impl<'a> Builder<'a> {
     }
 }
 
-/// RFC 7946 requires closed rings; `geo` would close them silently, so check the raw rings.
+/// RFC 7946 requires closed rings; `geo` would close them silently, so check the raw rings,
+/// wherever they are (a collection's members too), as the binary readers do.
 fn unclosed_ring(value: &geojson::Value) -> Option<String> {
-    let polygons: Vec<&Vec<Vec<Vec<f64>>>> = match value {
-        geojson::Value::Polygon(rings) => vec![rings],
-        geojson::Value::MultiPolygon(polygons) => polygons.iter().collect(),
-        _ => return None,
-    };
-    for (p, rings) in polygons.iter().enumerate() {
-        for (r, ring) in rings.iter().enumerate() {
-            if ring.len() < 4 || ring.first() != ring.last() {
-                return Some(format!(
-                    "polygon {} ring {} is not closed (needs 4 or more positions, the last equal to the first)",
-                    p + 1,
+    let rings = |rings: &Vec<Vec<Vec<f64>>>| {
+        rings.iter().enumerate().find_map(|(r, ring)| {
+            (ring.len() < 4 || ring.first() != ring.last()).then(|| {
+                format!(
+                    "ring {} is not closed (needs 4 or more positions, the last equal to the first)",
                     r + 1
-                ));
-            }
+                )
+            })
+        })
+    };
+    match value {
+        geojson::Value::Polygon(r) => rings(r).map(|why| format!("polygon 1 {why}")),
+        geojson::Value::MultiPolygon(polygons) => polygons
+            .iter()
+            .enumerate()
+            .find_map(|(p, r)| rings(r).map(|why| format!("polygon {} {why}", p + 1))),
+        geojson::Value::GeometryCollection(members) => {
+            members.iter().enumerate().find_map(|(m, g)| {
+                unclosed_ring(&g.value).map(|why| format!("member {} {why}", m + 1))
+            })
         }
+        _ => None,
     }
-    None
 }
 
 /// GeoJSON 2008's `crs` member is obsolete, but files still carry it; honour what it says:

@@ -272,6 +272,11 @@ fn polygon(kind: Kind, raw: Raw) -> Result<Option<Polygon>, String> {
             .map(|(part_kind, part)| curve(part_kind, part))
             .collect::<Result<_, _>>()?,
     };
+    if let Some(why) =
+        super::validate::unclosed_ring(rings.iter().filter(|r| !r.is_empty()).map(Vec::as_slice))
+    {
+        return Err(format!("a polygon's {why}"));
+    }
     let mut rings = rings.into_iter().filter(|r| !r.is_empty());
     let Some(exterior) = rings.next() else {
         return Ok(None);

@@ -325,7 +325,8 @@ fn contain<T>(read: impl FnOnce() -> Result<T, SourceError>) -> Result<T, Source
 /// fails either moves to `invalid`, with the reason.
 fn finish(decoded: Decoded, options: &ReadOptions) -> Result<FeatureSet, SourceError> {
     let Decoded { mut set, crs } = decoded;
-    let reprojector = resolve_crs(crs.as_ref(), options)?;
+    let (reprojector, crs_note) = resolve_crs(crs.as_ref(), options)?;
+    set.warnings.extend(crs_note);
     let hint = match &reprojector {
         Some(r) => format!(
             "after reprojection from {}: is that the file's CRS?",
@@ -360,20 +361,37 @@ fn finish(decoded: Decoded, options: &ReadOptions) -> Result<FeatureSet, SourceE
     Ok(set)
 }
 
-/// The file's declared CRS, or `?crs=` for a file that declares none.
+/// The file's declared CRS, or `?crs=` for a file that declares none, or for one whose
+/// declared CRS cannot be identified (with a note naming what it declared). `?crs=` that
+/// contradicts a CRS the file declares and the server identifies is refused.
 fn resolve_crs(
     declared: Option<&DeclaredCrs>,
     options: &ReadOptions,
-) -> Result<Option<Reprojector>, SourceError> {
+) -> Result<(Option<Reprojector>, Option<String>), SourceError> {
     match (declared, options.crs) {
-        (None, None) => Ok(None),
-        (None, Some(code)) => Ok(crs::by_code(code)?),
-        (Some(declared), None) => Ok(crs::identify(declared.as_declared())?),
+        (None, None) => Ok((None, None)),
+        (None, Some(code)) => Ok((crs::by_code(code)?, None)),
+        (Some(declared), None) => Ok((crs::identify(declared.as_declared())?, None)),
         (Some(declared), Some(code)) => {
-            let from_file = crs::identify(declared.as_declared())?;
+            let from_file = match crs::identify(declared.as_declared()) {
+                Ok(from_file) => from_file,
+                Err(CrsError::Unidentified(what)) => {
+                    let chosen = crs::by_code(code)?;
+                    let label = chosen
+                        .as_ref()
+                        .map_or("WGS 84 longitude/latitude".to_string(), |r| r.label.clone());
+                    return Ok((
+                        chosen,
+                        Some(format!(
+                            "the file declares the coordinate reference system {what}, which the server cannot identify; read as {label}, as ?crs= says"
+                        )),
+                    ));
+                }
+                Err(e) => return Err(e.into()),
+            };
             let file_code = from_file.as_ref().map_or(4326, |r| u32::from(r.epsg));
             if file_code == code || (from_file.is_none() && crs::by_code(code)?.is_none()) {
-                Ok(from_file)
+                Ok((from_file, None))
             } else {
                 Err(SourceError::Options(format!(
                     "?crs=EPSG:{code} contradicts the file, which declares {}; leave ?crs out",
@@ -410,7 +428,7 @@ impl<'a> Collected<'a> {
         position: u64,
         decoded: Result<Option<geo::Geometry>, String>,
     ) -> Option<geo::Geometry> {
-        match decoded.and_then(|g| g.map(validate::check_decoded).transpose()) {
+        match decoded.and_then(|g| Ok(g.map(validate::check_decoded).transpose()?.flatten())) {
             Ok(Some(g)) => Some(g),
             Ok(None) => {
                 self.without_geometry += 1;

@@ -429,6 +429,9 @@ fn shape(content: &[u8]) -> Result<Option<Geometry>, String> {
                     Geometry::MultiLineString(MultiLineString::new(lines))
                 }));
             }
+            if let Some(why) = super::validate::unclosed_ring(rings.iter().map(Vec::as_slice)) {
+                return Err(format!("a polygon's {why}"));
+            }
             Ok(Some(super::rings::organise_rings(rings)))
         }
         31 => Err("MultiPatch shapes are not supported".into()),
@@ -443,7 +446,8 @@ enum Record {
 }
 
 struct DbfField {
-    name: String,
+    /// The name's bytes, in the file's code page.
+    name: Vec<u8>,
     kind: u8,
     length: usize,
     decimals: u8,
@@ -495,11 +499,10 @@ impl DbfReader {
             if d[0] == 0x0d {
                 break;
             }
+            // Kept as bytes: decoded once, in the file's code page, by `fields`.
             let raw_name = &d[..11];
             let name_end = raw_name.iter().position(|b| *b == 0).unwrap_or(11);
-            let name = String::from_utf8_lossy(&raw_name[..name_end])
-                .trim()
-                .to_string();
+            let name = trim(&raw_name[..name_end]).to_vec();
             let kind = d[11].to_ascii_uppercase();
             let length = usize::from(d[16]);
             let decimals = d[17];
@@ -553,7 +556,7 @@ impl DbfReader {
             .iter()
             .map(|f| {
                 // Duplicate names (possible after truncation to 10 characters) get a suffix.
-                let mut name = self.text(f.name.as_bytes()).0;
+                let mut name = self.text(&f.name).0;
                 if names.contains(&name) {
                     let mut n = 2;
                     while names.contains(&format!("{name}_{n}")) {
@@ -661,31 +664,60 @@ fn trim(raw: &[u8]) -> &[u8] {
     &raw[start..end]
 }
 
-/// The code page of the text: the `.cpg`, else the DBF language byte, else `?encoding=`;
-/// `None` when nothing names one. Names that no decoder knows are refused, naming them.
+/// The code page of the text: `?encoding=` when given (it wins, as GDAL's `ENCODING` open
+/// option does, with a warning when the file names another), else the `.cpg`, else the DBF
+/// language byte; `None` when nothing names one. Names no decoder knows are refused, naming
+/// them.
 fn encoding(
     cpg: Option<&str>,
     language: u8,
     override_encoding: Option<&str>,
 ) -> Result<(Option<&'static Encoding>, Option<String>), SourceError> {
-    if let Some(cpg) = cpg.map(str::trim).filter(|c| !c.is_empty()) {
-        return code_page(cpg).map(|e| (Some(e), None)).ok_or_else(|| {
-            bad(format!(
-                "the .cpg names code page {cpg:?}, which this server cannot decode"
-            ))
-        });
-    }
-    if let Some(enc) = language_driver(language) {
-        return Ok((Some(enc), None));
-    }
+    let from_cpg = match cpg.map(str::trim).filter(|c| !c.is_empty()) {
+        Some(cpg) => Some((
+            code_page(cpg).ok_or_else(|| {
+                bad(format!(
+                    "the .cpg names code page {:?}, which this server cannot decode",
+                    crate::feature::abbreviate(cpg, 40)
+                ))
+            }),
+            format!("the .cpg names {:?}", crate::feature::abbreviate(cpg, 40)),
+        )),
+        None => language_driver(language).map(|enc| {
+            (
+                Ok(enc),
+                format!(
+                    "the .dbf language byte 0x{language:02x} names {}",
+                    enc.name()
+                ),
+            )
+        }),
+    };
     if let Some(name) = override_encoding {
-        return code_page(name).map(|e| (Some(e), None)).ok_or_else(|| {
+        let chosen = code_page(name).ok_or_else(|| {
             SourceError::Options(format!(
-                "?encoding={name:?} is not a code page this server can decode"
+                "?encoding={:?} is not a code page this server can decode",
+                crate::feature::abbreviate(name, 40)
             ))
-        });
+        })?;
+        let note = match from_cpg {
+            Some((Ok(declared), said)) if declared != chosen => Some(format!(
+                "{said}, but ?encoding= names {}: read as {}",
+                chosen.name(),
+                chosen.name()
+            )),
+            Some((Err(_), said)) => Some(format!(
+                "{said}, which this server cannot decode; read as {} as ?encoding= says",
+                chosen.name()
+            )),
+            _ => None,
+        };
+        return Ok((Some(chosen), note));
     }
-    Ok((None, None))
+    match from_cpg {
+        Some((declared, _)) => declared.map(|e| (Some(e), None)),
+        None => Ok((None, None)),
+    }
 }
 
 /// A code page as `.cpg` files and people write it: `UTF-8`, `CP874`, `874`, `TIS-620`,

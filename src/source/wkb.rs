@@ -234,6 +234,35 @@ mod tests {
     }
 
     #[test]
+    fn an_unclosed_ring_is_refused_in_a_collection_as_bare() {
+        let polygon = |closed: bool| {
+            let mut out = vec![1u8];
+            out.extend(3u32.to_le_bytes());
+            out.extend(1u32.to_le_bytes());
+            out.extend(4u32.to_le_bytes());
+            let last = if closed { (100.0, 5.0) } else { (100.0, 6.0) };
+            for (x, y) in [(100.0f64, 5.0f64), (101.0, 5.0), (101.0, 6.0), last] {
+                out.extend(x.to_le_bytes());
+                out.extend(y.to_le_bytes());
+            }
+            out
+        };
+        let collection = |member: Vec<u8>| {
+            let mut out = vec![1u8];
+            out.extend(7u32.to_le_bytes());
+            out.extend(1u32.to_le_bytes());
+            out.extend(member);
+            out
+        };
+        assert!(decode(&polygon(true)).is_ok_and(|g| g.is_some()));
+        assert!(decode(&collection(polygon(true))).is_ok_and(|g| g.is_some()));
+        for bytes in [polygon(false), collection(polygon(false))] {
+            let refused = decode(&bytes).expect_err("unclosed");
+            assert!(refused.contains("not closed"), "{refused}");
+        }
+    }
+
+    #[test]
     fn nesting_is_bounded() {
         // A collection of a collection of ... far deeper than any real file.
         let mut deep = Vec::new();

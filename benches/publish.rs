@@ -99,5 +99,48 @@ fn bench_publish(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_publish);
+/// Assigning 100,000 SYNTHETIC holes to their polygon: one clockwise exterior of 10° with a
+/// grid of small anticlockwise squares in it, as a Shapefile record stores them.
+fn bench_holes(c: &mut Criterion) {
+    const SIDE: usize = 317;
+    let square = |x0: f64, y0: f64, s: f64, clockwise: bool| {
+        let mut r = vec![
+            geo::coord! { x: x0, y: y0 },
+            geo::coord! { x: x0 + s, y: y0 },
+            geo::coord! { x: x0 + s, y: y0 + s },
+            geo::coord! { x: x0, y: y0 + s },
+            geo::coord! { x: x0, y: y0 },
+        ];
+        if clockwise {
+            r.reverse();
+        }
+        r
+    };
+    let cell = 10.0 / SIDE as f64;
+    let mut rings = vec![square(100.0, 0.0, 10.0, true)];
+    rings.extend((0..100_000).map(|i| {
+        let (cx, cy) = ((i % SIDE) as f64, (i / SIDE) as f64);
+        square(
+            100.0 + cx * cell,
+            cy * cell + cell * 0.25,
+            cell * 0.5,
+            false,
+        )
+    }));
+    let mut group = c.benchmark_group("rings");
+    group.sample_size(10);
+    group.bench_function("100k-holes-in-one-exterior", |b| {
+        b.iter_batched(
+            || rings.clone(),
+            |rings| match amis_webgis::source::organise_rings(rings) {
+                geo::Geometry::Polygon(p) => assert_eq!(p.interiors().len(), 100_000),
+                other => panic!("not one polygon: {other:?}"),
+            },
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_publish, bench_holes);
 criterion_main!(benches);

@@ -89,9 +89,24 @@ fn point(f: &Json) -> (f64, f64) {
 /// Local datums are held to 5 m of PROJ, WGS 84-based CRSs to 0.5 m.
 fn tolerance(code: u32) -> f64 {
     match code {
-        3405 | 3406 | 4756 | 24047 | 24048 | 23946 | 23947 | 23948 | 3121..=3125 | 3168 | 29873 => {
-            5.0
-        }
+        3405
+        | 3406
+        | 4756
+        | 24047
+        | 24048
+        | 23946
+        | 23947
+        | 23948
+        | 3121..=3125
+        | 3168
+        | 29873
+        | 3148
+        | 3149
+        | 4131
+        | 4240
+        | 4239
+        | 4245
+        | 4298 => 5.0,
         _ => 0.5,
     }
 }
@@ -321,4 +336,65 @@ async fn thai_and_vietnamese_code_pages_come_out_as_utf8() {
         ours.iter().any(|f| f["properties"]["name"] == "Thạch Khê"),
         "Thạch Khê"
     );
+}
+
+/// Points spread over each regional CRS's area of use (tests/fixtures/crs/areas.tsv, from
+/// `cs2cs`): each reprojected within the intake's tolerance of PROJ, with the transformation
+/// PROJ chooses where it lies; refused, naming the CRS, where no transformation of its datum
+/// covers it though one covers another part of the CRS's area.
+#[test]
+fn positions_over_every_crs_area_match_proj_or_are_refused_where_no_transformation_applies() {
+    let table = std::fs::read_to_string(fixtures().join("crs/areas.tsv")).expect("areas.tsv");
+    let mut worst: std::collections::BTreeMap<u32, (f64, usize, usize)> = Default::default();
+    let mut failures = Vec::new();
+    for line in table.lines().filter(|l| !l.starts_with('#')) {
+        let f: Vec<&str> = line.split('\t').collect();
+        let code: u32 = f[0].parse().expect("code");
+        let (x, y): (f64, f64) = (f[1].parse().expect("x"), f[2].parse().expect("y"));
+        let reprojector = amis_webgis::crs::by_code(code)
+            .unwrap_or_else(|e| panic!("EPSG:{code}: {e}"))
+            .unwrap_or_else(|| panic!("EPSG:{code} is not WGS 84"));
+        let ours = reprojector.project(geo::coord! { x: x, y: y });
+        let entry = worst.entry(code).or_default();
+        if f[3] == "refused" {
+            let why = ours.expect_err(&format!("EPSG:{code} ({x}, {y}) at {} is refused", f[4]));
+            assert!(
+                why.contains(&format!("EPSG:{code} ")) && why.contains("transformations cover"),
+                "{why}"
+            );
+            entry.2 += 1;
+            continue;
+        }
+        let theirs: Vec<f64> = f[3]
+            .split(' ')
+            .map(|v| v.parse().expect("lon lat"))
+            .collect();
+        let ours = ours.unwrap_or_else(|e| panic!("EPSG:{code} ({x}, {y}) at {}: {e}", f[4]));
+        let d = metres((ours.x, ours.y), (theirs[0], theirs[1]));
+        if d > tolerance(code) {
+            failures.push(format!(
+                "EPSG:{code} ({x}, {y}) at {}: {d:.3} m from PROJ's",
+                f[4]
+            ));
+        }
+        entry.0 = entry.0.max(d);
+        entry.1 += 1;
+    }
+    assert!(
+        failures.is_empty(),
+        "{} positions off:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(worst.len() >= 45, "{} CRSs", worst.len());
+    for code in [4131, 3148, 3149] {
+        let (_, matched, refused) = worst[&code];
+        assert!(
+            matched > 0 && refused > 0,
+            "Indian 1960 EPSG:{code}: {matched} matched, {refused} refused"
+        );
+    }
+    for (code, (d, matched, refused)) in &worst {
+        println!("EPSG:{code}: {matched} positions, worst {d:.3} m; {refused} refused");
+    }
 }

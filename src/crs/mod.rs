@@ -1,6 +1,16 @@
 //! Coordinate reference systems: identifying the CRS a file declares (an EPSG code, a URN,
 //! or the WKT of a Shapefile `.prj` or GeoPackage), and reprojecting its coordinates to WGS 84
-//! longitude/latitude with the datum shift of the EPSG definition.
+//! longitude/latitude.
+//!
+//! Where EPSG has several transformations from a datum to WGS 84 (Indian 1960 has one for
+//! Vietnam between 14° and 18° N, one for the Cuu Long basin, one for Con Son Island), each
+//! position gets the one PROJ's `proj_trans` chooses for where it lies: of those whose area of
+//! use holds it, the first in PROJ's order of preference for the CRS, unless a later one is
+//! more accurate and not offshore (`transformations.tsv` and `crs_order.tsv`, generated from
+//! PROJ's database by `scripts/gen-datum-transformations.py`). A position no
+//! transformation of its datum covers, while one covers another part of the CRS's area, is
+//! refused, naming the CRS and where its transformations apply: PROJ would move it by a
+//! ballpark offset of several hundred metres without a word.
 //!
 //! Definitions come from the EPSG dataset as the `crs-definitions` crate packages it (PROJ
 //! strings with `+towgs84`), the projections from `proj4rs` (a pure-Rust port of PROJ's
@@ -27,18 +37,101 @@ pub enum CrsError {
     Untransformable(String, String),
 }
 
-/// Datum shifts to WGS 84 that replace the packaged definition's: for each datum of the
-/// region, the EPSG transformation PROJ itself chooses onshore (the most accurate one for the
-/// area), where the packaged PROJ string has another or none. Keyed by the WKT datum name;
-/// `+towgs84` takes the position-vector convention, as EPSG publishes these.
-const DATUM_SHIFTS: &[(&str, &str)] = &[
-    // EPSG:1812 Indian 1975 to WGS 84 (4), Thailand onshore, 3 m (the package has EPSG:1304, 5 m).
-    ("Indian_1975", "293,836,318,0.5,1.6,-2.8,2.1"),
-    // EPSG:1158 Kertau 1968 to WGS 84 (1), West Malaysia and Singapore, 15 m.
-    ("Kertau_1968", "-11,851,5,0,0,0,0"),
-    // EPSG:8659 Kertau (RSO) to WGS 84 (1), the same shift for the RSO realisation.
-    ("Kertau_RSO", "-11,851,5,0,0,0,0"),
-];
+/// An EPSG transformation from a datum to WGS 84 (a Helmert shift) and where it applies.
+#[derive(Debug, Clone)]
+pub struct Transformation {
+    /// The datum as WKT names it (`Indian_1960`).
+    pub datum: String,
+    pub epsg: u16,
+    /// Metres, as EPSG gives it.
+    pub accuracy: f64,
+    /// Area of use in the datum's own longitude/latitude: south, west, north, east.
+    pub area: [f64; 4],
+    /// `+towgs84` parameters, position-vector convention.
+    pub towgs84: String,
+    /// Name and area, as EPSG words them.
+    pub description: String,
+}
+
+impl Transformation {
+    fn covers(&self, lon: f64, lat: f64) -> bool {
+        let [s, w, n, e] = self.area;
+        (s..=n).contains(&lat) && (w..=e).contains(&lon)
+    }
+
+    /// The bounding box's size in square degrees (PROJ's "pseudo area").
+    fn pseudo_area(&self) -> f64 {
+        let [s, w, n, e] = self.area;
+        (n - s) * (e - w)
+    }
+
+    /// PROJ's test: an area of use named "… - offshore …" never displaces another.
+    fn is_offshore(&self) -> bool {
+        self.description.contains("- offshore")
+    }
+}
+
+/// Every transformation of `transformations.tsv`, each datum's in the order PROJ prefers
+/// them for its geographic CRS.
+pub fn transformations() -> &'static [Transformation] {
+    static TABLE: OnceLock<Vec<Transformation>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let table: Vec<Transformation> = include_str!("transformations.tsv")
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .filter_map(|line| {
+                let f: Vec<&str> = line.split('\t').collect();
+                let number = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok());
+                Some(Transformation {
+                    datum: f.first()?.to_string(),
+                    epsg: f.get(1)?.parse().ok()?,
+                    accuracy: number(2)?,
+                    area: [number(3)?, number(4)?, number(5)?, number(6)?],
+                    towgs84: f.get(7)?.to_string(),
+                    description: f.get(8)?.to_string(),
+                })
+            })
+            .collect();
+        table
+    })
+}
+
+/// The transformations of `datum` in the order PROJ prefers them for the CRS `code`: those
+/// whose area of use holds the CRS's whole area first, then by accuracy (`crs_order.tsv`);
+/// for a CRS not listed there, the order for the datum's geographic CRS.
+fn transformations_for(code: u16, datum: &str) -> Vec<&'static Transformation> {
+    static ORDER: OnceLock<HashMap<u16, Vec<u16>>> = OnceLock::new();
+    let order = ORDER.get_or_init(|| {
+        include_str!("crs_order.tsv")
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| {
+                let (code, list) = l.split_once('\t')?;
+                let list = list
+                    .split(',')
+                    .filter_map(|c| c.trim().parse().ok())
+                    .collect();
+                Some((code.trim().parse().ok()?, list))
+            })
+            .collect()
+    });
+    let of_datum = transformations().iter().filter(|t| t.datum == datum);
+    match order.get(&code) {
+        Some(codes) => codes
+            .iter()
+            .filter_map(|c| of_datum.clone().find(|t| t.epsg == *c))
+            .collect(),
+        None => of_datum.collect(),
+    }
+}
+
+/// A transformation made ready to apply: from the datum's longitude/latitude to WGS 84's.
+struct Shift {
+    transformation: &'static Transformation,
+    from: Proj,
+    /// Positions moved with it, for the report.
+    used: std::sync::atomic::AtomicU64,
+}
 
 /// CRSs whose area of use no EPSG transformation of their datum covers, so PROJ (and with it
 /// GDAL and QGIS) converts them without a datum shift; so does this server, or a file would
@@ -56,6 +149,12 @@ pub struct Reprojector {
     pub ballpark: Option<String>,
     from: Proj,
     to: Proj,
+    /// For a datum with transformations of limited areas: `from` and `to` take positions to
+    /// the datum's own longitude/latitude, and each is then shifted by the first of these
+    /// whose area holds it (PROJ's order).
+    shifts: Vec<Shift>,
+    /// WGS 84 longitude/latitude, what every shift ends in.
+    wgs84: Option<Proj>,
 }
 
 impl std::fmt::Debug for Reprojector {
@@ -119,23 +218,33 @@ pub fn by_code(code: u32) -> Result<Option<Reprojector>, CrsError> {
         .ok_or_else(|| CrsError::Unidentified(format!("EPSG:{code}")))?;
     let name = wkt_name(def.wkt).unwrap_or_default();
     let label = format!("EPSG:{code} ({name})");
-    let shifted = if NO_TRANSFORMATION_FOR_AREA.contains(&def.code) {
-        Err(format!(
-            "no datum shift to WGS 84 is defined for the area of {name}"
-        ))
-    } else {
-        with_datum_shift(def.proj4, def.wkt)
+    let datum = wkt_datum(def.wkt).unwrap_or_default();
+    let candidates = transformations_for(def.code, &datum);
+    let without_shift = || {
+        def.proj4
+            .split_whitespace()
+            .filter(|p| !p.starts_with("+towgs84="))
+            .collect::<Vec<_>>()
+            .join(" ")
     };
-    let (proj4, ballpark) = match shifted {
-        Ok(proj4) => (proj4, None),
-        Err(reason) => (
-            def.proj4
-                .split_whitespace()
-                .filter(|p| !p.starts_with("+towgs84="))
-                .collect::<Vec<_>>()
-                .join(" "),
-            Some(reason),
-        ),
+    // How positions reach WGS 84: with the definition's own shift, with the shift chosen
+    // for where each lies (the projection then runs to the datum's own lon/lat), or
+    // without one (PROJ's ballpark), said in the report.
+    let (proj4, per_position, ballpark) = if NO_TRANSFORMATION_FOR_AREA.contains(&def.code) {
+        (
+            without_shift(),
+            false,
+            Some(format!(
+                "no datum shift to WGS 84 is defined for the area of {name}"
+            )),
+        )
+    } else if !candidates.is_empty() {
+        (without_shift(), true, None)
+    } else {
+        match with_datum_shift(def.proj4, def.wkt) {
+            Ok(proj4) => (proj4, false, None),
+            Err(reason) => (without_shift(), false, Some(reason)),
+        }
     };
     if def.proj4.starts_with("+proj=geocent") {
         return Err(CrsError::Untransformable(
@@ -150,20 +259,20 @@ pub fn by_code(code: u32) -> Result<Option<Reprojector>, CrsError> {
         .map_err(|e| CrsError::Untransformable(label.clone(), e.to_string()))?;
     // A ballpark keeps latitude and longitude as they are on the source ellipsoid, as PROJ
     // does, rather than moving them through an unrelated geocentric conversion.
-    let target = match &ballpark {
-        None => "+proj=longlat +datum=WGS84 +no_defs".to_string(),
-        Some(_) => {
-            let ellipsoid: Vec<&str> = def
-                .proj4
-                .split_whitespace()
-                .filter(|t| {
-                    ["+ellps=", "+a=", "+b=", "+rf=", "+f=", "+R="]
-                        .iter()
-                        .any(|k| t.starts_with(k))
-                })
-                .collect();
-            format!("+proj=longlat {} +no_defs", ellipsoid.join(" "))
-        }
+    let ellipsoid: Vec<&str> = def
+        .proj4
+        .split_whitespace()
+        .filter(|t| {
+            ["+ellps=", "+a=", "+b=", "+rf=", "+f=", "+R="]
+                .iter()
+                .any(|k| t.starts_with(k))
+        })
+        .collect();
+    let on_own_ellipsoid = format!("+proj=longlat {} +no_defs", ellipsoid.join(" "));
+    let target = if ballpark.is_some() || per_position {
+        on_own_ellipsoid.clone()
+    } else {
+        "+proj=longlat +datum=WGS84 +no_defs".to_string()
     };
     let to = Proj::from_proj_string(&target)
         .map_err(|e| CrsError::Untransformable(label.clone(), e.to_string()))?;
@@ -179,12 +288,39 @@ pub fn by_code(code: u32) -> Result<Option<Reprojector>, CrsError> {
              ballpark transformation does) and may be off by up to a few hundred metres"
         )
     });
+    let mut shifts = Vec::new();
+    if per_position {
+        for transformation in candidates {
+            let proj4 = format!(
+                "+proj=longlat {} +towgs84={} +no_defs",
+                ellipsoid.join(" "),
+                transformation.towgs84
+            );
+            let from = Proj::from_proj_string(&proj4)
+                .map_err(|e| CrsError::Untransformable(label.clone(), e.to_string()))?;
+            shifts.push(Shift {
+                transformation,
+                from,
+                used: std::sync::atomic::AtomicU64::new(0),
+            });
+        }
+    }
+    let wgs84 = if per_position {
+        Some(
+            Proj::from_proj_string("+proj=longlat +datum=WGS84 +no_defs")
+                .map_err(|e| CrsError::Untransformable(label.clone(), e.to_string()))?,
+        )
+    } else {
+        None
+    };
     Ok(Some(Reprojector {
         label,
         epsg: def.code,
         ballpark,
         from,
         to,
+        shifts,
+        wgs84,
     }))
 }
 
@@ -192,13 +328,6 @@ pub fn by_code(code: u32) -> Result<Option<Reprojector>, CrsError> {
 /// [`DATUM_SHIFTS`], or none for datums that coincide with WGS 84 at the metre level.
 fn with_datum_shift(proj4: &str, wkt: &str) -> Result<String, String> {
     let datum = wkt_datum(wkt).unwrap_or_default();
-    if let Some((_, shift)) = DATUM_SHIFTS.iter().find(|(name, _)| *name == datum) {
-        let rest: Vec<&str> = proj4
-            .split_whitespace()
-            .filter(|p| !p.starts_with("+towgs84="))
-            .collect();
-        return Ok(format!("{} +towgs84={shift}", rest.join(" ")));
-    }
     let has_shift = proj4.contains("+towgs84") || proj4.contains("+nadgrids");
     let wgs84_like = proj4.contains("+datum=WGS84")
         || proj4.contains("+ellps=WGS84")
@@ -229,6 +358,19 @@ impl Reprojector {
         };
         proj4rs::transform::transform(&self.from, &self.to, &mut point)
             .map_err(|e| format!("({}, {}) cannot be transformed: {e}", c.x, c.y))?;
+        if let Some(wgs84) = &self.wgs84 {
+            // `point` is on the datum's own longitude/latitude: shift it by the first
+            // transformation whose area holds it.
+            let (lon, lat) = (point.0.to_degrees(), point.1.to_degrees());
+            let shift = self
+                .choose(lon, lat)
+                .ok_or_else(|| self.uncovered(lon, lat))?;
+            shift
+                .used
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            proj4rs::transform::transform(&shift.from, wgs84, &mut point)
+                .map_err(|e| format!("({}, {}) cannot be transformed: {e}", c.x, c.y))?;
+        }
         let out = Coord {
             x: point.0.to_degrees(),
             y: point.1.to_degrees(),
@@ -241,6 +383,79 @@ impl Reprojector {
                 c.x, c.y, self.label
             ))
         }
+    }
+
+    /// The transformation PROJ applies at a position (its `proj_trans`): of those whose area
+    /// holds it, the first in order of preference, displaced by a later one that is more
+    /// accurate (or as accurate over a smaller area) and not offshore.
+    fn choose(&self, lon: f64, lat: f64) -> Option<&Shift> {
+        let mut best: Option<&Shift> = None;
+        for shift in self
+            .shifts
+            .iter()
+            .filter(|s| s.transformation.covers(lon, lat))
+        {
+            let t = shift.transformation;
+            let better = match best {
+                None => true,
+                Some(b) => {
+                    let b = b.transformation;
+                    !t.is_offshore()
+                        && (t.accuracy < b.accuracy
+                            || (t.accuracy == b.accuracy && t.pseudo_area() < b.pseudo_area()))
+                }
+            };
+            if better {
+                best = Some(shift);
+            }
+        }
+        best
+    }
+
+    /// Why a position no transformation of the datum covers is refused.
+    fn uncovered(&self, lon: f64, lat: f64) -> String {
+        let areas: Vec<String> = self
+            .shifts
+            .iter()
+            .map(|s| {
+                format!(
+                    "EPSG:{} {}",
+                    s.transformation.epsg, s.transformation.description
+                )
+            })
+            .collect();
+        format!(
+            "({lon:.5}, {lat:.5}) in {} lies where EPSG has no transformation of its datum to WGS 84 (PROJ would move it a few hundred metres by a ballpark offset); its transformations cover: {}. Reproject the file to EPSG:4326 with the transformation your agency uses there",
+            self.label,
+            areas.join("; ")
+        )
+    }
+
+    /// Which transformations moved how many positions, for the report; `None` when the
+    /// datum has one shift for all.
+    pub fn shifts_used(&self) -> Option<String> {
+        let used: Vec<String> = self
+            .shifts
+            .iter()
+            .filter_map(|s| {
+                let n = s.used.load(std::sync::atomic::Ordering::Relaxed);
+                (n > 0).then(|| {
+                    format!(
+                        "{n} position(s) with EPSG:{} ({}, {} m)",
+                        s.transformation.epsg,
+                        s.transformation.description,
+                        s.transformation.accuracy
+                    )
+                })
+            })
+            .collect();
+        (!used.is_empty()).then(|| {
+            format!(
+                "reprojected from {} by where each position lies: {}",
+                self.label,
+                used.join("; ")
+            )
+        })
     }
 
     /// Reprojects every position of a geometry in place.

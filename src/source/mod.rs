@@ -357,6 +357,9 @@ fn finish(decoded: Decoded, options: &ReadOptions) -> Result<FeatureSet, SourceE
     if let Some(note) = reprojector.as_ref().and_then(|r| r.ballpark.clone()) {
         set.warnings.push(note);
     }
+    if let Some(note) = reprojector.as_ref().and_then(Reprojector::shifts_used) {
+        set.warnings.push(note);
+    }
     set.crs = reprojector.map(|r| r.label);
     Ok(set)
 }

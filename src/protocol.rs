@@ -693,16 +693,17 @@ fn occurrences(set: &mut FeatureSet, who: &impl Fn(&Feature) -> Who, out: &mut C
                     "no commodity is listed: the occurrence is shown, but no commodity filter finds it",
                 ),
                 Some(raw) => {
-                    let mut published: Vec<String> = Vec::new();
+                    // Published names are static; only a commodity in no list is owned.
+                    let mut published: Vec<std::borrow::Cow<'static, str>> = Vec::new();
                     for item in vocab::input_items(&raw) {
                         let name = match vocab::commodity(item) {
                             Some(name) => {
                                 if name != item {
                                     out.normalised(&at, "commodities", item, name);
                                 }
-                                name.to_string()
+                                std::borrow::Cow::Borrowed(name)
                             }
-                            None => unlisted_commodity(&at, "commodities", item, out),
+                            None => unlisted_commodity(&at, "commodities", item, out).into(),
                         };
                         if !published.contains(&name) {
                             published.push(name);

@@ -613,3 +613,51 @@ fn crs_overrides_an_unidentifiable_declaration_and_geocentric_is_refused() {
         "{message}"
     );
 }
+
+#[test]
+fn a_geopackage_geometry_naming_another_srs_is_reported() {
+    let path = std::env::temp_dir().join(format!("amis-srs-mismatch-{}.gpkg", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let blob = |srs: i32| {
+        let mut out = b"GP".to_vec();
+        out.extend([0u8, 1]);
+        out.extend(srs.to_le_bytes());
+        out.push(1);
+        out.extend(1u32.to_le_bytes());
+        out.extend(100.5f64.to_le_bytes());
+        out.extend(5.5f64.to_le_bytes());
+        out
+    };
+    let conn = rusqlite::Connection::open(&path).expect("sqlite");
+    conn.execute_batch(
+        "CREATE TABLE gpkg_spatial_ref_sys (srs_name TEXT, srs_id INTEGER PRIMARY KEY, organization TEXT,
+             organization_coordsys_id INTEGER, definition TEXT, description TEXT);
+         CREATE TABLE gpkg_contents (table_name TEXT PRIMARY KEY, data_type TEXT, identifier TEXT, srs_id INTEGER);
+         INSERT INTO gpkg_contents VALUES ('t', 'features', 't', 4326);
+         CREATE TABLE gpkg_geometry_columns (table_name TEXT, column_name TEXT, geometry_type_name TEXT,
+             srs_id INTEGER, z TINYINT, m TINYINT);
+         INSERT INTO gpkg_geometry_columns VALUES ('t', 'geom', 'POINT', 4326, 0, 0);
+         CREATE TABLE t (fid INTEGER PRIMARY KEY, geom BLOB);",
+    )
+    .expect("schema");
+    for (fid, srs) in [(1, 4326), (2, 3857), (3, 4326)] {
+        conn.execute(
+            "INSERT INTO t VALUES (?1, ?2)",
+            rusqlite::params![fid, blob(srs)],
+        )
+        .expect("row");
+    }
+    drop(conn);
+    let bytes = std::fs::read(&path).expect("gpkg");
+    let set = read_bytes(&bytes, Format::GeoPackage).expect("read");
+    assert_eq!(set.features.len(), 3);
+    assert!(
+        set.warnings
+            .iter()
+            .any(|w| w
+                .starts_with("1 geometry blob(s) name another srs_id than their column's (4326)")),
+        "{:?}",
+        set.warnings
+    );
+    std::fs::remove_file(&path).ok();
+}

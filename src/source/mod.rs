@@ -464,7 +464,7 @@ impl<'a> Collected<'a> {
     }
 
     /// See [`Budget::reserve`].
-    pub fn reserve(&self, bytes: u64) -> Result<(), SourceError> {
+    pub fn reserve(&mut self, bytes: u64) -> Result<(), SourceError> {
         self.budget.reserve(bytes)
     }
 
@@ -645,6 +645,9 @@ pub struct Budget {
     /// The reader's distinct text already charged, as its interner counts it.
     text_charged: u64,
     deadline: Option<Deadline>,
+    /// Charges and reservations since the clock was last read: it is read every
+    /// [`Budget::CLOCK_EVERY`] (a clock read costs as much as the rest of a charge).
+    since_clock: u32,
 }
 
 impl Budget {
@@ -657,7 +660,22 @@ impl Budget {
             used: 0,
             text_charged: 0,
             deadline: None,
+            since_clock: 0,
         }
+    }
+
+    /// How many charges pass between reads of the clock: a few hundred features, well
+    /// under a millisecond.
+    const CLOCK_EVERY: u32 = 256;
+
+    /// Checks the deadline every [`Budget::CLOCK_EVERY`] calls.
+    fn tick(&mut self) -> Result<(), SourceError> {
+        self.since_clock += 1;
+        if self.since_clock >= Self::CLOCK_EVERY {
+            self.since_clock = 0;
+            self.check_deadline()?;
+        }
+        Ok(())
     }
 
     /// The same budget, also refusing once `deadline` has passed.
@@ -686,8 +704,8 @@ impl Budget {
 
     /// Whether a buffer of `bytes` that lives only while one feature is built fits beside
     /// what is kept; called before the buffer is allocated.
-    pub(crate) fn reserve(&self, bytes: u64) -> Result<(), SourceError> {
-        self.check_deadline()?;
+    pub(crate) fn reserve(&mut self, bytes: u64) -> Result<(), SourceError> {
+        self.tick()?;
         if self.used.saturating_add(bytes) > self.limit {
             Err(SourceError::OverBudget(self.limit))
         } else {
@@ -711,7 +729,7 @@ impl Budget {
     }
 
     pub(crate) fn charge(&mut self, bytes: u64) -> Result<(), SourceError> {
-        self.check_deadline()?;
+        self.tick()?;
         self.used = self.used.saturating_add(bytes);
         if self.used > self.limit {
             Err(SourceError::OverBudget(self.limit))

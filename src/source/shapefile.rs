@@ -224,7 +224,7 @@ fn read_parts(
     let mut collected = Collected::new(budget);
     let mut position = 0u64;
     let mut fallback_decoded = 0usize;
-    while let Some(shape) = shp.next(&collected)? {
+    while let Some(shape) = shp.next(&mut collected)? {
         position += 1;
         // The n-th record of the .dbf belongs to the n-th shape; a deleted one takes its
         // shape with it, as in GDAL.
@@ -308,7 +308,7 @@ impl ShpReader {
     /// before any buffer is made for it.
     fn next(
         &mut self,
-        budget: &Collected,
+        budget: &mut Collected,
     ) -> Result<Option<Result<Option<Geometry>, String>>, SourceError> {
         if self.left == 0 {
             return Ok(None);

@@ -120,9 +120,12 @@ pub struct Layer {
 impl Layer {
     pub fn build(meta: LayerMeta, set: FeatureSet, version: u64) -> Layer {
         let mut features = set.features;
-        // Ids are unique (positions in the file): an unstable sort gives the same order
-        // without the stable sort's buffer of half the features.
-        features.sort_unstable_by_key(|f| f.id);
+        // Readers yield features in id order: checked in one pass, without the stable sort's
+        // buffer of half the features; ids are unique, so an unstable sort of the rare
+        // unordered set gives the same order.
+        if !features.is_sorted_by_key(|f| f.id) {
+            features.sort_unstable_by_key(|f| f.id);
+        }
         let envelopes: Vec<Rect> = features.iter().map(|f| envelope(&f.geometry)).collect();
         let bbox = envelopes.iter().copied().reduce(union);
         let index = SpatialIndex::build(envelopes.into_iter());

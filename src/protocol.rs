@@ -303,7 +303,11 @@ struct Collector {
     warnings: Vec<Problem>,
     error_total: usize,
     warning_total: usize,
-    normalised: BTreeMap<(String, String, String), usize>,
+    /// Corrections by field, value as written and value published: looked up without
+    /// allocating (this runs for every corrected value of every feature).
+    normalised: BTreeMap<String, BTreeMap<String, BTreeMap<String, usize>>>,
+    /// How many distinct corrections `normalised` holds.
+    normalised_distinct: usize,
     /// Corrections past the first [`MAX_NORMALISATIONS`] distinct ones, by field.
     normalised_other: BTreeMap<String, usize>,
 }
@@ -342,13 +346,18 @@ impl Collector {
         self.push(Severity::Warning, at, field, reason);
     }
 
-    /// A value corrected: a warning for the feature, and a line in the summary.
+    /// A value corrected: a warning for the feature (written out only while the report
+    /// still lists warnings), and a line in the summary.
     fn normalised(&mut self, at: &Who, field: &str, from: &str, to: &str) {
-        self.warn(
-            Some(at),
-            Some(field),
-            format!("{} was published as {}", quote(from), quote(to)),
-        );
+        if self.warnings.len() < MAX_REPORTED {
+            self.warn(
+                Some(at),
+                Some(field),
+                format!("{} was published as {}", quote(from), quote(to)),
+            );
+        } else {
+            self.warning_total += 1;
+        }
         self.count_normalised(field, from, to);
     }
 
@@ -356,11 +365,28 @@ impl Collector {
     /// [`MAX_NORMALISATIONS`], then one count per field for the rest.
     fn count_normalised(&mut self, field: &str, from: &str, to: &str) {
         let cut = |s: &str| crate::feature::abbreviate(s, MAX_QUOTED);
-        let key = (field.to_string(), cut(from), cut(to));
-        if let Some(count) = self.normalised.get_mut(&key) {
-            *count += 1;
-        } else if self.normalised.len() < MAX_NORMALISATIONS {
-            self.normalised.insert(key, 1);
+        let seen = |map: &mut BTreeMap<String, BTreeMap<String, BTreeMap<String, usize>>>,
+                    from: &str,
+                    to: &str| {
+            map.get_mut(field)
+                .and_then(|m| m.get_mut(from))
+                .and_then(|m| m.get_mut(to))
+                .map(|count| *count += 1)
+                .is_some()
+        };
+        // As written, then cut as the summary stores a long value.
+        if seen(&mut self.normalised, from, to) || seen(&mut self.normalised, &cut(from), &cut(to))
+        {
+            return;
+        }
+        if self.normalised_distinct < MAX_NORMALISATIONS {
+            self.normalised_distinct += 1;
+            self.normalised
+                .entry(field.to_string())
+                .or_default()
+                .entry(cut(from))
+                .or_default()
+                .insert(cut(to), 1);
         } else {
             *self.normalised_other.entry(field.to_string()).or_default() += 1;
         }
@@ -396,6 +422,7 @@ pub fn prepare(set: &mut FeatureSet, kind: Option<Kind>, mapping: &FieldMapping)
         error_total: 0,
         warning_total: 0,
         normalised: BTreeMap::new(),
+        normalised_distinct: 0,
         normalised_other: BTreeMap::new(),
     };
     for warning in &set.warnings {
@@ -456,16 +483,19 @@ pub fn prepare(set: &mut FeatureSet, kind: Option<Kind>, mapping: &FieldMapping)
     }
     let mut problems = out.errors;
     problems.extend(out.warnings);
-    let mut normalised: Vec<Normalisation> = out
-        .normalised
-        .into_iter()
-        .map(|((field, from, to), features)| Normalisation {
-            field,
-            from,
-            to,
-            features,
-        })
-        .collect();
+    let mut normalised: Vec<Normalisation> = Vec::new();
+    for (field, froms) in out.normalised {
+        for (from, tos) in froms {
+            for (to, features) in tos {
+                normalised.push(Normalisation {
+                    field: field.clone(),
+                    from: from.clone(),
+                    to,
+                    features,
+                });
+            }
+        }
+    }
     normalised.extend(
         out.normalised_other
             .into_iter()

@@ -200,17 +200,26 @@ impl Work {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
+        match tokio::time::timeout(wait, self.permit(class)).await {
+            Ok(permit) => self.spawn(class, permit?, job).await.map(Some),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// A permit of `class`, once one is free. Counted as waiting until it has one or gives
+    /// up (the request timed out and this future was dropped): the guard undoes the count
+    /// either way.
+    async fn permit(
+        &self,
+        class: WorkClass,
+    ) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
         let pool = self.pool(class);
-        let permit = {
-            let _waiting = Waiting::new(&pool.waiting);
-            tokio::time::timeout(wait, pool.permits.clone().acquire_owned()).await
-        };
-        let Ok(permit) = permit else {
-            return Ok(None);
-        };
-        let permit =
-            permit.map_err(|_| ApiError::Internal("the work pool was shut down".into()))?;
-        self.spawn(class, permit, job).await.map(Some)
+        let _waiting = Waiting::new(&pool.waiting);
+        pool.permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| ApiError::Internal("the work pool was shut down".into()))
     }
 
     /// [`Work::run`] without the timeout: uploads have their own (their deadline), and
@@ -220,15 +229,7 @@ impl Work {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool(class);
-        let permit = {
-            // Counted as waiting until it has a permit or gives up (the request timed out
-            // and this future was dropped): the guard undoes the count either way.
-            let _waiting = Waiting::new(&pool.waiting);
-            pool.permits.clone().acquire_owned().await
-        };
-        let permit =
-            permit.map_err(|_| ApiError::Internal("the work pool was shut down".into()))?;
+        let permit = self.permit(class).await?;
         self.spawn(class, permit, job).await
     }
 

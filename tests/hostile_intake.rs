@@ -77,33 +77,24 @@ fn agent() -> ureq::Agent {
 
 fn put(addr: &str, path: &str, token: &str, content_type: &str, body: &[u8]) -> Answer {
     let started = Instant::now();
-    let mut response = agent()
+    let response = agent()
         .put(&format!("http://{addr}{path}"))
         .header("Authorization", &format!("Bearer {token}"))
         .header("Content-Type", content_type)
-        .send(body)
-        .expect("the server answers");
-    let status = response.status().as_u16();
-    let body = response
-        .body_mut()
-        .with_config()
-        .limit(256 << 20)
-        .read_to_vec()
-        .expect("body");
-    Answer {
-        status,
-        body,
-        elapsed: started.elapsed(),
-    }
+        .send(body);
+    answer(response, started)
 }
 
 fn get(addr: &str, path: &str) -> Answer {
     let started = Instant::now();
-    let mut response = agent()
-        .get(&format!("http://{addr}{path}"))
-        .call()
-        .expect("the server answers");
-    let status = response.status().as_u16();
+    answer(agent().get(&format!("http://{addr}{path}")).call(), started)
+}
+
+fn answer(
+    response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    started: Instant,
+) -> Answer {
+    let mut response = response.expect("the server answers");
     let body = response
         .body_mut()
         .with_config()
@@ -111,7 +102,7 @@ fn get(addr: &str, path: &str) -> Answer {
         .read_to_vec()
         .expect("body");
     Answer {
-        status,
+        status: response.status().as_u16(),
         body,
         elapsed: started.elapsed(),
     }

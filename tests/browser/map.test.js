@@ -400,6 +400,47 @@ test('an uploaded occurrence layer takes part in filters, count, search, downloa
   await page.close();
 });
 
+test('commodities outside every list publish, are drawn as Other commodities and filtered', async () => {
+  const { page, problems } = await open('/?poll=2');
+  const file = {
+    type: 'FeatureCollection',
+    features: [
+      { type: 'Feature', properties: { name: 'Test Quarry Ha Nam', commodities: 'Dimension stone; Marble', country: 'VN' }, geometry: { type: 'Point', coordinates: [105.92, 20.54] } },
+      { type: 'Feature', properties: { name: 'Test Kryptonite Site', commodities: 'Kryptonite', country: 'Viet Nam' }, geometry: { type: 'Point', coordinates: [105.2, 21.6] } },
+      { type: 'Feature', properties: { name: 'Test Chromite Site', commodities: 'Chromite', country: 'VNM' }, geometry: { type: 'Point', coordinates: [105.6, 19.9] } },
+    ],
+  };
+  const reply = await page.evaluate(async ([token, body]) => {
+    const r = await fetch('/api/collections/test-industrial?kind=occurrences&title=Industrial%20test', {
+      method: 'PUT', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/geo+json' }, body: JSON.stringify(body),
+    });
+    return { status: r.status, json: await r.json() };
+  }, [process.env.UPLOAD_TOKEN, file]);
+  assert.equal(reply.status, 201, JSON.stringify(reply.json));
+  assert.ok(reply.json.report.problems.some((p) => p.severity === 'warning' && /"Kryptonite" is in no commodity list/.test(p.reason)));
+  await page.waitForFunction(() => document.querySelector('#layers input[data-layer="test-industrial"]'), null, { timeout: 15000 });
+  await page.evaluate(() => window.amisMap.jumpTo({ center: [105.6, 20.6], zoom: 7 }));
+  await waitIdle(page);
+  // Drawn: the listed ones in their groups' colours, the unlisted one in Other commodities'.
+  const colours = await page.evaluate(() => Object.fromEntries(window.amisMap.queryRenderedFeatures({ layers: ['test-industrial-points'] })
+    .map((f) => { const c = f.layer.paint['circle-color']; return [f.properties.primary_commodity, [c.r, c.g, c.b].map((v) => Math.round(v * 255))]; })));
+  assert.deepEqual(colours.Kryptonite, [0x94, 0x67, 0xbd], JSON.stringify(colours));
+  assert.deepEqual(colours['Dimension stone'], [0xa4, 0x75, 0x51], JSON.stringify(colours));
+  assert.ok(colours.Chromium, JSON.stringify(colours));
+  // Filtered: the menu lists it under Other commodities; choosing it leaves that one point.
+  assert.equal(await page.locator('#f-commodity optgroup[label="Other commodities"] option[value="Kryptonite"]').count(), 1);
+  await page.selectOption('#f-commodity', 'Kryptonite');
+  await page.waitForFunction(() => /matches the filter/.test(document.getElementById('count').textContent));
+  await waitIdle(page);
+  assert.equal(Number(await page.locator('#count').getAttribute('data-count')), 1);
+  assert.equal(await drawnOccurrences(page), 1);
+  assert.equal(await downloaded(page), 1);
+  await page.selectOption('#f-commodity', '');
+  assert.deepEqual(problems, []);
+  await page.screenshot({ path: `${ARTIFACTS}/map-other-commodities.png` });
+  await page.close();
+});
+
 test('for every commodity and group, the points drawn = the count = the download', async () => {
   const { page, problems } = await open('/#map=3.60/6.0000/116.0000');
   const options = await page.$$eval('#f-commodity option', (os) => os.map((o) => o.value).filter(Boolean));

@@ -337,7 +337,7 @@ pub fn restore(
     else {
         return Ok(None);
     };
-    let layer = load_stored(record, &path)
+    let layer = load_stored(uploads, record, &path)
         .map_err(|e| ApiError::Internal(format!("stored version unreadable: {e}")))?;
     uploads
         .store
@@ -349,17 +349,17 @@ pub fn restore(
 }
 
 /// The store's published layers, for start-up, and the layers that could not be loaded
-/// (a damaged manifest, an unreadable file) with why: each takes out only itself, like a bad
-/// file in `data/`.
-pub fn load_published(store: &LayerStore) -> std::io::Result<LoadedStore> {
-    let published = store.published()?;
+/// (a damaged manifest, an unreadable file, one past the memory budget uploads are held
+/// to) with why: each takes out only itself, like a bad file in `data/`.
+pub fn load_published(uploads: &Uploads) -> std::io::Result<LoadedStore> {
+    let published = uploads.store.published()?;
     let mut loaded = LoadedStore {
         layers: Vec::new(),
         degraded: published.damaged,
     };
     for (record, path) in published.versions {
         let id = record.meta.id.clone();
-        match load_stored(record, &path) {
+        match load_stored(uploads, record, &path) {
             Ok(layer) => loaded.layers.push(Arc::new(layer)),
             Err(e) => loaded.degraded.push((
                 id,
@@ -377,9 +377,15 @@ pub struct LoadedStore {
     pub degraded: Vec<(String, String)>,
 }
 
-/// A stored version, read the way it was uploaded and prepared again with its metadata.
-fn load_stored(record: VersionRecord, path: &Path) -> Result<Layer, source::SourceError> {
-    let contents = source::read_path_with(path, &record.intake.read)?;
+/// A stored version, read the way it was uploaded, within the memory budget of an upload of
+/// its size, and prepared again with its metadata.
+fn load_stored(
+    uploads: &Uploads,
+    record: VersionRecord,
+    path: &Path,
+) -> Result<Layer, source::SourceError> {
+    let budget = uploads.memory_budget(std::fs::metadata(path)?.len());
+    let contents = source::read_path_with(path, &record.intake.read, budget)?;
     let mut meta = record.meta;
     let kind = Kind::parse(&meta.kind);
     let (set, report) = prepare(contents.features, &mut meta, kind, &record.intake.fields);

@@ -432,7 +432,8 @@ async fn load(args: ServeArgs, state: AppState) {
             }
         };
     // Uploaded layers come after data/: an upload replaces a bundled layer of the same id.
-    let store = crate::store::LayerStore::new(&args.store, args.keep_versions);
+    let uploads = state.uploads.clone();
+    let store = &uploads.store;
     match store.discard_incoming() {
         Ok(0) => {}
         Ok(n) => tracing::warn!("discarded {n} upload(s) left half-received by the last run"),
@@ -446,7 +447,7 @@ async fn load(args: ServeArgs, state: AppState) {
         Err(e) => tracing::error!("could not clear the store's scratch directory: {e}"),
     }
     crate::source::use_scratch_root(scratch);
-    match tokio::task::spawn_blocking(move || crate::publish::load_published(&store)).await {
+    match tokio::task::spawn_blocking(move || crate::publish::load_published(&uploads)).await {
         Ok(Ok(published)) => {
             for layer in published.layers {
                 report.layers.retain(|l| l.meta.id != layer.meta.id);

@@ -9,7 +9,6 @@ use amis_webgis::auth::TokenStore;
 use amis_webgis::catalog::Catalog;
 use amis_webgis::config::ServeArgs;
 use amis_webgis::server::AppState;
-use amis_webgis::store::LayerStore;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::{Reply, assert_error};
@@ -51,6 +50,15 @@ fn fixture(name: &str) -> Fixture {
 }
 
 impl Fixture {
+    /// The store as a restarted server opens it.
+    fn uploads_of_a_restart(&self) -> amis_webgis::publish::Uploads {
+        amis_webgis::publish::Uploads::new(&ServeArgs {
+            store: self.store.clone(),
+            keep_versions: 2,
+            ..ServeArgs::default()
+        })
+    }
+
     async fn send(&self, request: Request<Body>) -> Reply {
         common::send_to(self.state.clone(), request).await
     }
@@ -380,7 +388,7 @@ async fn uploads_are_served_versioned_and_survive_a_restart() {
         1,
         "other.geojson has one feature"
     );
-    let reloaded = amis_webgis::publish::load_published(&LayerStore::new(&f.store, 2))
+    let reloaded = amis_webgis::publish::load_published(&f.uploads_of_a_restart())
         .expect("store readable")
         .layers;
     assert_eq!(
@@ -391,7 +399,7 @@ async fn uploads_are_served_versioned_and_survive_a_restart() {
     assert_eq!(f.send(restore("3", &f.idn)).await.status, StatusCode::OK);
 
     // A restart serves exactly what was published.
-    let reloaded = amis_webgis::publish::load_published(&LayerStore::new(&f.store, 2))
+    let reloaded = amis_webgis::publish::load_published(&f.uploads_of_a_restart())
         .expect("store readable")
         .layers;
     assert_eq!(reloaded.len(), 1);
@@ -421,7 +429,7 @@ async fn uploads_are_served_versioned_and_survive_a_restart() {
         "retired",
     );
     assert!(
-        amis_webgis::publish::load_published(&LayerStore::new(&f.store, 2))
+        amis_webgis::publish::load_published(&f.uploads_of_a_restart())
             .expect("store")
             .layers
             .is_empty()

@@ -193,11 +193,16 @@ pub struct FileContents {
 /// Reads and validates one layer file; the error does not include the path (the caller adds it).
 /// The file is streamed, never held in memory whole: one pass hashes it, one parses it.
 pub fn read_path(path: &Path) -> Result<FileContents, SourceError> {
-    read_path_with(path, &ReadOptions::default())
+    read_path_with(path, &ReadOptions::default(), Budget::UNLIMITED)
 }
 
-/// [`read_path`] with the options an upload was made with.
-pub fn read_path_with(path: &Path, options: &ReadOptions) -> Result<FileContents, SourceError> {
+/// [`read_path`] with the options an upload was made with, within `budget` (a stored
+/// upload is held to the budget it was accepted under, whenever it is read again).
+pub fn read_path_with(
+    path: &Path,
+    options: &ReadOptions,
+    budget: Budget,
+) -> Result<FileContents, SourceError> {
     let format = Format::from_path(path).ok_or(SourceError::UnsupportedFormat)?;
     let mut file = std::fs::File::open(path)?;
     let len = file.metadata()?.len();
@@ -206,7 +211,7 @@ pub fn read_path_with(path: &Path, options: &ReadOptions) -> Result<FileContents
     }
     let content_hash = content_hash(&mut file)?;
     drop(file);
-    let set = read_file(path, format, options, Budget::UNLIMITED)?;
+    let set = read_file(path, format, options, budget)?;
     Ok(FileContents {
         features: first_invalid_fails(set)?,
         content_hash,

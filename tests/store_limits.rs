@@ -297,3 +297,26 @@ fn a_damaged_manifest_takes_out_only_its_layer() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn what_a_killed_read_left_unpacked_is_removed_at_start() {
+    let dir = store("scratch").join("scratch");
+    let left = dir.join("amis-read-4242-0");
+    std::fs::create_dir_all(&left).expect("dir");
+    std::fs::write(left.join("layer.shp"), b"half unpacked").expect("file");
+    std::fs::write(dir.join("operator-notes.txt"), b"not ours").expect("file");
+    assert_eq!(
+        amis_webgis::source::clear_scratch(&dir).expect("cleared"),
+        1
+    );
+    assert!(!left.exists());
+    assert!(
+        dir.join("operator-notes.txt").exists(),
+        "only what readers leave is removed"
+    );
+    assert_eq!(
+        amis_webgis::source::clear_scratch(&dir.join("absent")).expect("nothing"),
+        0
+    );
+    std::fs::remove_dir_all(dir.parent().expect("store")).ok();
+}

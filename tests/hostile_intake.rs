@@ -31,6 +31,24 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// The real binary with `store`, an empty data directory (so its memory is the uploads'),
+/// the test's deadline, and `more` arguments.
+fn server_without_data(
+    store: &Path,
+    empty_data: &Path,
+    more: &[&str],
+) -> (common::KillOnDrop, String) {
+    let deadline = DEADLINE_SECS.to_string();
+    let mut args = vec![
+        "--data",
+        empty_data.to_str().expect("utf-8 path"),
+        "--upload-timeout-secs",
+        &deadline,
+    ];
+    args.extend_from_slice(more);
+    common::spawn_server_with(store, &args)
+}
+
 /// Starts a new peak: the process's VmHWM falls back to its current RSS (Linux ≥ 4.0).
 fn reset_peak(pid: u32) {
     std::fs::write(format!("/proc/{pid}/clear_refs"), "5").expect("clear_refs");
@@ -329,18 +347,10 @@ fn hostile_files_are_refused_or_published_within_budget_and_deadline() {
         .expect("store")
         .create_with("Hostile agency", &["idn-*".into()], Quota::UNLIMITED)
         .expect("token");
-    let deadline = DEADLINE_SECS.to_string();
-    let layer_mib = LAYER_MIB.to_string();
-    let (server, addr) = common::spawn_server_with(
+    let (server, addr) = server_without_data(
         &store,
-        &[
-            "--data",
-            empty_data.to_str().expect("utf-8 path"),
-            "--upload-timeout-secs",
-            &deadline,
-            "--max-layer-mb",
-            &layer_mib,
-        ],
+        &empty_data,
+        &["--max-layer-mb", &LAYER_MIB.to_string()],
     );
     let pid = server.id();
 
@@ -590,16 +600,7 @@ fn one_agencys_slow_uploads_do_not_hold_up_another() {
     let (_, other) = tokens
         .create("Other agency", &["phl-*".into()])
         .expect("token");
-    let deadline = DEADLINE_SECS.to_string();
-    let (server, addr) = common::spawn_server_with(
-        &store,
-        &[
-            "--data",
-            empty_data.to_str().expect("utf-8 path"),
-            "--upload-timeout-secs",
-            &deadline,
-        ],
-    );
+    let (server, addr) = server_without_data(&store, &empty_data, &[]);
     let example = std::fs::read(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples/occurrences.geojson"),
     )

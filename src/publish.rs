@@ -185,6 +185,11 @@ pub fn publish(
         .usage(agency, &request.meta.id)
         .map_err(storage_error)?;
     let mut over_quota = quota_before_reading(&request.quota, &usage, incoming.bytes());
+    // A publish past its quota is refused before the file is read; a dry run reads on, to
+    // report everything else too.
+    if let Some(e) = over_quota.take_if(|_| !request.dry_run) {
+        return Err(e);
+    }
     let budget = uploads.memory_budget(incoming.bytes()).until(deadline);
     let set = source::read_file(incoming.path(), format, &request.intake.read, budget)
         .map_err(source_error)?;
@@ -213,7 +218,6 @@ pub fn publish(
     }
     check_classify(&meta, &set)?;
     let decoded_bytes = set.decoded_bytes;
-    tracing::debug!(layer = %meta.id, decoded_bytes, features = set.features.len(), "read");
     let features = set.features.len();
     let layer = Layer::build(meta.clone(), set, incoming.content_hash());
     // Indexing cannot be stopped half-way; an upload that ran past its time is still

@@ -355,10 +355,7 @@ fn hostile_files_are_refused_or_published_within_budget_and_deadline() {
     let pid = server.id();
 
     // The layer every refused file is sent to, and what it serves.
-    let good = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples/occurrences.geojson"),
-    )
-    .expect("example");
+    let good = common::example("occurrences.geojson");
     let first = put(
         &addr,
         "/api/collections/idn-target?kind=occurrences",
@@ -601,10 +598,7 @@ fn one_agencys_slow_uploads_do_not_hold_up_another() {
         .create("Other agency", &["phl-*".into()])
         .expect("token");
     let (server, addr) = server_without_data(&store, &empty_data, &[]);
-    let example = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples/occurrences.geojson"),
-    )
-    .expect("example");
+    let example = common::example("occurrences.geojson");
     assert_eq!(
         put(
             &addr,

@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::example;
+
 use std::path::PathBuf;
 
 use amis_webgis::auth::{Quota, TokenStore};
@@ -18,15 +20,6 @@ fn store(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("amis-store-limits-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     dir
-}
-
-fn example(name: &str) -> Vec<u8> {
-    std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("docs/examples")
-            .join(name),
-    )
-    .expect("example")
 }
 
 async fn put(state: &AppState, path: &str, token: &str, body: Vec<u8>) -> common::Reply {

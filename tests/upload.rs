@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::example;
+
 use std::sync::Arc;
 
 use amis_webgis::auth::TokenStore;
@@ -101,15 +103,6 @@ impl Fixture {
         }
         (reply.status, json.to_string().into_bytes())
     }
-}
-
-fn example(name: &str) -> Vec<u8> {
-    std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("docs/examples")
-            .join(name),
-    )
-    .expect("example")
 }
 
 fn occurrences_fgb() -> Vec<u8> {

@@ -150,11 +150,15 @@ pub struct Reprojector {
     from: Proj,
     to: Proj,
     /// For a datum with transformations of limited areas: `from` and `to` take positions to
-    /// the datum's own longitude/latitude, and each is then shifted by the first of these
-    /// whose area holds it (PROJ's order).
+    /// the datum's own longitude/latitude, and each is then shifted as PROJ would there.
+    per_position: Option<PerPosition>,
+}
+
+/// A datum's transformations in PROJ's order of preference for the CRS, and WGS 84
+/// longitude/latitude, what every one ends in.
+struct PerPosition {
     shifts: Vec<Shift>,
-    /// WGS 84 longitude/latitude, what every shift ends in.
-    wgs84: Option<Proj>,
+    wgs84: Proj,
 }
 
 impl std::fmt::Debug for Reprojector {
@@ -268,9 +272,8 @@ pub fn by_code(code: u32) -> Result<Option<Reprojector>, CrsError> {
                 .any(|k| t.starts_with(k))
         })
         .collect();
-    let on_own_ellipsoid = format!("+proj=longlat {} +no_defs", ellipsoid.join(" "));
     let target = if ballpark.is_some() || per_position {
-        on_own_ellipsoid.clone()
+        format!("+proj=longlat {} +no_defs", ellipsoid.join(" "))
     } else {
         "+proj=longlat +datum=WGS84 +no_defs".to_string()
     };
@@ -288,28 +291,27 @@ pub fn by_code(code: u32) -> Result<Option<Reprojector>, CrsError> {
              ballpark transformation does) and may be off by up to a few hundred metres"
         )
     });
-    let mut shifts = Vec::new();
-    if per_position {
-        for transformation in candidates {
-            let proj4 = format!(
-                "+proj=longlat {} +towgs84={} +no_defs",
-                ellipsoid.join(" "),
-                transformation.towgs84
-            );
-            let from = Proj::from_proj_string(&proj4)
-                .map_err(|e| CrsError::Untransformable(label.clone(), e.to_string()))?;
-            shifts.push(Shift {
-                transformation,
-                from,
-                used: std::sync::atomic::AtomicU64::new(0),
-            });
-        }
-    }
-    let wgs84 = if per_position {
-        Some(
-            Proj::from_proj_string("+proj=longlat +datum=WGS84 +no_defs")
-                .map_err(|e| CrsError::Untransformable(label.clone(), e.to_string()))?,
-        )
+    let untransformable =
+        |e: proj4rs::errors::Error| CrsError::Untransformable(label.clone(), e.to_string());
+    let per_position = if per_position {
+        let shifts = candidates
+            .into_iter()
+            .map(|transformation| {
+                let proj4 = format!(
+                    "+proj=longlat {} +towgs84={} +no_defs",
+                    ellipsoid.join(" "),
+                    transformation.towgs84
+                );
+                Ok(Shift {
+                    transformation,
+                    from: Proj::from_proj_string(&proj4).map_err(untransformable)?,
+                    used: std::sync::atomic::AtomicU64::new(0),
+                })
+            })
+            .collect::<Result<Vec<_>, CrsError>>()?;
+        let wgs84 = Proj::from_proj_string("+proj=longlat +datum=WGS84 +no_defs")
+            .map_err(untransformable)?;
+        Some(PerPosition { shifts, wgs84 })
     } else {
         None
     };
@@ -319,8 +321,7 @@ pub fn by_code(code: u32) -> Result<Option<Reprojector>, CrsError> {
         ballpark,
         from,
         to,
-        shifts,
-        wgs84,
+        per_position,
     }))
 }
 
@@ -358,17 +359,16 @@ impl Reprojector {
         };
         proj4rs::transform::transform(&self.from, &self.to, &mut point)
             .map_err(|e| format!("({}, {}) cannot be transformed: {e}", c.x, c.y))?;
-        if let Some(wgs84) = &self.wgs84 {
-            // `point` is on the datum's own longitude/latitude: shift it by the first
-            // transformation whose area holds it.
+        if let Some(per_position) = &self.per_position {
+            // `point` is on the datum's own longitude/latitude: shift it as PROJ would there.
             let (lon, lat) = (point.0.to_degrees(), point.1.to_degrees());
-            let shift = self
+            let shift = per_position
                 .choose(lon, lat)
-                .ok_or_else(|| self.uncovered(lon, lat))?;
+                .ok_or_else(|| per_position.uncovered(&self.label, lon, lat))?;
             shift
                 .used
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            proj4rs::transform::transform(&shift.from, wgs84, &mut point)
+            proj4rs::transform::transform(&shift.from, &per_position.wgs84, &mut point)
                 .map_err(|e| format!("({}, {}) cannot be transformed: {e}", c.x, c.y))?;
         }
         let out = Coord {
@@ -385,56 +385,12 @@ impl Reprojector {
         }
     }
 
-    /// The transformation PROJ applies at a position (its `proj_trans`): of those whose area
-    /// holds it, the first in order of preference, displaced by a later one that is more
-    /// accurate (or as accurate over a smaller area) and not offshore.
-    fn choose(&self, lon: f64, lat: f64) -> Option<&Shift> {
-        let mut best: Option<&Shift> = None;
-        for shift in self
-            .shifts
-            .iter()
-            .filter(|s| s.transformation.covers(lon, lat))
-        {
-            let t = shift.transformation;
-            let better = match best {
-                None => true,
-                Some(b) => {
-                    let b = b.transformation;
-                    !t.is_offshore()
-                        && (t.accuracy < b.accuracy
-                            || (t.accuracy == b.accuracy && t.pseudo_area() < b.pseudo_area()))
-                }
-            };
-            if better {
-                best = Some(shift);
-            }
-        }
-        best
-    }
-
-    /// Why a position no transformation of the datum covers is refused.
-    fn uncovered(&self, lon: f64, lat: f64) -> String {
-        let areas: Vec<String> = self
-            .shifts
-            .iter()
-            .map(|s| {
-                format!(
-                    "EPSG:{} {}",
-                    s.transformation.epsg, s.transformation.description
-                )
-            })
-            .collect();
-        format!(
-            "({lon:.5}, {lat:.5}) in {} lies where EPSG has no transformation of its datum to WGS 84 (PROJ would move it a few hundred metres by a ballpark offset); its transformations cover: {}. Reproject the file to EPSG:4326 with the transformation your agency uses there",
-            self.label,
-            areas.join("; ")
-        )
-    }
-
     /// Which transformations moved how many positions, for the report; `None` when the
     /// datum has one shift for all.
     pub fn shifts_used(&self) -> Option<String> {
         let used: Vec<String> = self
+            .per_position
+            .as_ref()?
             .shifts
             .iter()
             .filter_map(|s| {
@@ -464,6 +420,53 @@ impl Reprojector {
             *c = self.project(*c)?;
             Ok(())
         })
+    }
+}
+
+impl PerPosition {
+    /// The transformation PROJ applies at a position (its `proj_trans`): of those whose area
+    /// holds it, the first in order of preference, displaced by a later one that is more
+    /// accurate (or as accurate over a smaller area) and not offshore.
+    fn choose(&self, lon: f64, lat: f64) -> Option<&Shift> {
+        let mut best: Option<&Shift> = None;
+        for shift in self
+            .shifts
+            .iter()
+            .filter(|s| s.transformation.covers(lon, lat))
+        {
+            let t = shift.transformation;
+            let better = match best {
+                None => true,
+                Some(b) => {
+                    let b = b.transformation;
+                    !t.is_offshore()
+                        && (t.accuracy < b.accuracy
+                            || (t.accuracy == b.accuracy && t.pseudo_area() < b.pseudo_area()))
+                }
+            };
+            if better {
+                best = Some(shift);
+            }
+        }
+        best
+    }
+
+    /// Why a position no transformation of the datum covers is refused.
+    fn uncovered(&self, label: &str, lon: f64, lat: f64) -> String {
+        let areas: Vec<String> = self
+            .shifts
+            .iter()
+            .map(|s| {
+                format!(
+                    "EPSG:{} {}",
+                    s.transformation.epsg, s.transformation.description
+                )
+            })
+            .collect();
+        format!(
+            "({lon:.5}, {lat:.5}) in {label} lies where EPSG has no transformation of its datum to WGS 84 (PROJ would move it a few hundred metres by a ballpark offset); its transformations cover: {}. Reproject the file to EPSG:4326 with the transformation your agency uses there",
+            areas.join("; ")
+        )
     }
 }
 

@@ -40,14 +40,27 @@ fn bad(message: impl Into<String>) -> SourceError {
     SourceError::GeoPackage(message.into())
 }
 
+/// An SQLite error before any statement on the file runs (opening, setting limits).
 fn sql(e: rusqlite::Error) -> SourceError {
-    match e {
-        rusqlite::Error::SqliteFailure(code, _)
-            if code.code == rusqlite::ErrorCode::OperationInterrupted =>
-        {
-            bad("reading took longer than the time limit (a table defined by a runaway view?)")
+    bad(e.to_string())
+}
+
+/// An SQLite error while reading the file, in the words of the limit it ran into.
+fn limited(e: rusqlite::Error, deadline: &Deadline, max_value: u64) -> SourceError {
+    use rusqlite::ErrorCode;
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::OperationInterrupted => {
+            SourceError::DeadlineExceeded(deadline.allowed_secs())
         }
-        other => bad(other.to_string()),
+        rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::TooBig => bad(format!(
+            "a value is longer than the {} MiB this file may hold in one string or blob",
+            max_value >> 20
+        )),
+        rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::OutOfMemory => bad(format!(
+            "reading the file needs more than the {} MiB SQLite may use",
+            SQLITE_HEAP_LIMIT >> 20
+        )),
+        _ => sql(e),
     }
 }
 
@@ -91,28 +104,7 @@ pub fn read(
     // Views and triggers in the file must not call functions with side effects.
     conn.pragma_update(None, "trusted_schema", "OFF")
         .map_err(sql)?;
-    let sql = |e: rusqlite::Error| match e {
-        rusqlite::Error::SqliteFailure(code, _)
-            if code.code == rusqlite::ErrorCode::OperationInterrupted =>
-        {
-            SourceError::DeadlineExceeded(deadline.allowed_secs())
-        }
-        rusqlite::Error::SqliteFailure(code, _) if code.code == rusqlite::ErrorCode::TooBig => {
-            bad(format!(
-                "a value is longer than the {} MiB this file may hold in one string or blob",
-                max_value >> 20
-            ))
-        }
-        rusqlite::Error::SqliteFailure(code, _)
-            if code.code == rusqlite::ErrorCode::OutOfMemory =>
-        {
-            bad(format!(
-                "reading the file needs more than the {} MiB SQLite may use",
-                SQLITE_HEAP_LIMIT >> 20
-            ))
-        }
-        other => sql(other),
-    };
+    let sql = |e| limited(e, &deadline, max_value);
 
     let mut tables: Vec<String> = Vec::new();
     {

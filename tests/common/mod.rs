@@ -234,6 +234,16 @@ pub fn spawn_server_with(store: &std::path::Path, args: &[&str]) -> (KillOnDrop,
     (KillOnDrop(child), addr)
 }
 
+/// An example file of the data protocol (docs/examples).
+pub fn example(name: &str) -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("docs/examples")
+            .join(name),
+    )
+    .expect("example")
+}
+
 /// Cases per seeded sweep (mutated files, hostile geometry): 10,000 in CI; `AMIS_SWEEP`
 /// raises it (scripts/fuzz-sweep.sh).
 pub fn sweep_size() -> usize {

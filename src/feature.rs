@@ -219,8 +219,9 @@ pub struct Invalid {
 impl Invalid {
     /// How many invalid features are kept with their reasons.
     pub const KEPT: usize = 100;
-    /// The longest reason kept, in characters.
-    pub const REASON_CHARS: usize = 200;
+    /// The longest reason kept, in characters: a reader's explanation with what it quotes
+    /// of the file (each quote already cut), as a report's reasons are.
+    pub const REASON_CHARS: usize = 600;
 
     /// Records the feature at 1-based `position`, keeping it only if it is among the first
     /// [`Invalid::KEPT`] positions seen so far.

@@ -457,14 +457,17 @@ impl PerPosition {
             .shifts
             .iter()
             .map(|s| {
-                format!(
-                    "EPSG:{} {}",
-                    s.transformation.epsg, s.transformation.description
-                )
+                let t = s.transformation;
+                // "Name: area" in EPSG's words; the area is what the reader needs.
+                let area = t
+                    .description
+                    .split_once(": ")
+                    .map_or(&*t.description, |(_, a)| a);
+                format!("EPSG:{} {area}", t.epsg)
             })
             .collect();
         format!(
-            "({lon:.5}, {lat:.5}) in {label} lies where EPSG has no transformation of its datum to WGS 84 (PROJ would move it a few hundred metres by a ballpark offset); its transformations cover: {}. Reproject the file to EPSG:4326 with the transformation your agency uses there",
+            "({lon:.5}, {lat:.5}) in {label} lies where no EPSG transformation of its datum to WGS 84 applies (PROJ would shift it by a ballpark offset of up to a few hundred metres); its transformations cover: {}. Reproject to EPSG:4326 with the transformation your agency uses there",
             areas.join("; ")
         )
     }
